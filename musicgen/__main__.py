@@ -1,0 +1,5 @@
+"""Run the musicgen command line: ``python -m musicgen --help``."""
+
+from musicgen.cli import run
+
+run()

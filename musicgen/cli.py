@@ -1,0 +1,103 @@
+"""Train a recurrent network on folk tunes in ABC notation, sample new tunes, write them as MIDI.
+
+Commands:
+  train      train a model on ABC tunes (default: the bundled O'Neill's collection)
+  generate   sample tunes from the newest trained run and from the same model untrained
+  convert    convert ABC files to MIDI without any model
+
+Run ``python -m musicgen COMMAND --help`` for the options of one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from musicgen import __version__
+from musicgen.errors import UserError
+
+# Each command lives in its own module with ``add_arguments(parser)`` and
+# ``main(args) -> int``. They are imported only when chosen, so that
+# ``convert`` never imports TensorFlow.
+COMMANDS = {
+    "train": ("musicgen.commands.train", "train a model on ABC tunes"),
+    "generate": ("musicgen.commands.generate", "sample trained and untrained tunes as ABC and MIDI"),
+    "convert": ("musicgen.commands.convert", "convert ABC files to MIDI"),
+}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; the chosen command's module adds its own options."""
+    parser = argparse.ArgumentParser(
+        prog="musicgen",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"musicgen {__version__}")
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more detail (-vv for debug)"
+    )
+    verbosity.add_argument(
+        "-q", "--quiet", action="store_true", help="print only warnings, errors and results"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+
+    # Only the chosen command's module is imported; the others get a bare help line.
+    chosen = _chosen_command(argv if argv is not None else sys.argv[1:])
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            sub.description = module.__doc__
+            sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.main)
+    return parser.parse_args(argv)
+
+
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    for token in argv:
+        if token in COMMANDS:
+            return token
+    return None
+
+
+def configure_logging(verbose: int, quiet: bool) -> None:
+    """Send musicgen's log records to standard error at the level the flags ask for."""
+    if quiet:
+        level = logging.WARNING
+    elif verbose >= 2:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:
+        # TensorFlow's C++ start-up messages are noise to users of the command line.
+        import os
+
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    args = parse_args(argv)
+    configure_logging(args.verbose, args.quiet)
+    try:
+        status: int = args.handler(args)
+    except UserError as error:
+        print(f"musicgen {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"musicgen {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+def run() -> None:
+    """Entry point of the ``musicgen`` console script."""
+    sys.exit(main())
