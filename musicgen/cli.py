@@ -24,7 +24,10 @@ from musicgen.errors import UserError
 # ``convert`` never imports TensorFlow.
 COMMANDS = {
     "train": ("musicgen.commands.train", "train a model on ABC tunes"),
-    "generate": ("musicgen.commands.generate", "sample trained and untrained tunes as ABC and MIDI"),
+    "generate": (
+        "musicgen.commands.generate",
+        "sample trained and untrained tunes as ABC and MIDI",
+    ),
     "convert": ("musicgen.commands.convert", "convert ABC files to MIDI"),
 }
 

@@ -1,0 +1,173 @@
+"""Train a character-level recurrent network on ABC tunes.
+
+With no options it trains on the bundled O'Neill's collection with the preset
+that suits the device found (``cpu``: about 10 minutes on 2 cores). The run
+lands in outputs/runs/TIME-DATA/: model.keras (best by validation loss),
+last.keras (for --resume), vocab.json, config.json, history.csv and loss.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from musicgen.config import CELLS, PRESETS, TrainConfig, build_config
+from musicgen.corpus import BUNDLED_CORPORA, DEFAULT_CORPUS, load_corpus
+from musicgen.errors import UserError
+from musicgen.runs import DEFAULT_OUTPUTS, RunPaths, new_run
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``train`` to ``parser``."""
+    corpora = ", ".join(BUNDLED_CORPORA)
+    parser.add_argument(
+        "--data", action="append", metavar="SOURCE",
+        help=f"a bundled corpus ({corpora}), an .abc file or a folder searched recursively; "
+        f"repeat to combine (default: {DEFAULT_CORPUS})",
+    )
+    parser.add_argument(
+        "--preset", choices=sorted(PRESETS),
+        help="model size and training length; default 'gpu' when TensorFlow sees a GPU, "
+        "else 'cpu'. "
+        + "; ".join(f"{name}: {preset.description}" for name, preset in PRESETS.items()),
+    )
+    model = parser.add_argument_group("model (default: the preset's)")
+    model.add_argument("--cell", choices=CELLS, help="recurrent cell")
+    model.add_argument("--layers", type=int, help="number of recurrent layers")
+    model.add_argument("--units", type=int, help="units per recurrent layer")
+    model.add_argument("--embedding", type=int, help="width of the character embedding")
+    model.add_argument("--dropout", type=float, help="dropout between layers, 0 to 1")
+    training = parser.add_argument_group("training (default: the preset's)")
+    training.add_argument("--epochs", type=int, help="passes over the training data")
+    training.add_argument("--batch-size", type=int, help="training windows per step")
+    training.add_argument("--seq-len", type=int, help="characters per training window")
+    training.add_argument("--lr", type=float, help="peak learning rate of Adam")
+    training.add_argument("--seed", type=int, default=0, help="seed of split, weights and shuffle")
+    training.add_argument(
+        "--validation-fraction", type=float, default=0.05,
+        help="share of tunes held out for validation (default 0.05)",
+    )
+    training.add_argument(
+        "--patience", type=int,
+        help="stop after this many epochs without a better validation loss; 0 never stops "
+        "early (default 4)",
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, default=DEFAULT_OUTPUTS,
+        help="folder that receives runs/ (default: outputs)",
+    )
+    parser.add_argument(
+        "--resume", nargs="?", const="latest", metavar="RUN",
+        help="continue an interrupted run: its folder, or the newest run when no folder is given",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``train`` and print where the run went and what it reached."""
+    from musicgen.train import train  # imports TensorFlow
+
+    if args.resume:
+        run = _run_to_resume(args.resume, args.output_dir)
+        config = TrainConfig.load(run.config)
+        print(f"resuming {run.root}")
+    else:
+        config = None
+        run = None
+
+    data = list(config.data) if config else (args.data or [DEFAULT_CORPUS])
+    corpus = load_corpus(data)
+    for line in corpus.report.lines():
+        print(line)
+    if len(corpus.tunes) < 2:
+        raise UserError(
+            f"{len(corpus.tunes)} usable tunes in {', '.join(data)}; training needs at least 2"
+        )
+
+    if config is None:
+        config = _config_from_args(args, data, corpus.tunes)
+        run = new_run(args.output_dir, _label(data))
+    assert run is not None  # set in both branches above
+    print(f"run folder: {run.root}")
+    print(f"preset {config.preset}: {_describe(config)}")
+
+    progress = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+    try:
+        result = train(corpus.tunes, config, run, resume=bool(args.resume), progress=progress)
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    except KeyboardInterrupt:
+        print(f"interrupted; the last finished epoch is saved. Resume with: "
+              f"python -m musicgen train --resume {run.root}", file=sys.stderr)
+        return 130
+
+    print(
+        f"trained {result.epochs_done} epochs in {result.seconds:.0f} s"
+        + (" (stopped early)" if result.stopped_early else "")
+    )
+    print(
+        f"best validation loss {result.best_val_loss:.4f} nats/char at epoch {result.best_epoch} "
+        f"({result.best_val_loss / 0.6931471805599453:.3f} bits/char)"
+    )
+    print(f"model: {run.best_model}")
+    print("next: python -m musicgen generate")
+    return 0
+
+
+def _config_from_args(args: argparse.Namespace, data: list[str], tunes: list) -> TrainConfig:
+    from musicgen.vocab import Vocabulary
+
+    vocab = Vocabulary.from_texts(t.text for t in tunes)
+    preset = args.preset or _default_preset()
+    overrides = {
+        "cell": args.cell, "layers": args.layers, "units": args.units,
+        "embedding": args.embedding, "dropout": args.dropout, "epochs": args.epochs,
+        "batch_size": args.batch_size, "seq_len": args.seq_len, "lr": args.lr,
+        "seed": args.seed, "validation_fraction": args.validation_fraction,
+        "patience": args.patience, "data": tuple(data),
+    }
+    try:
+        return build_config(vocab.size, preset, overrides)
+    except (ValueError, TypeError) as error:
+        raise UserError(str(error)) from error
+
+
+def _default_preset() -> str:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        logger.info("found %d GPU(s); using the 'gpu' preset", len(gpus))
+        return "gpu"
+    return "cpu"
+
+
+def _run_to_resume(resume: str, outputs: Path) -> RunPaths:
+    if resume != "latest":
+        run = RunPaths(Path(resume))
+    else:
+        runs = sorted((outputs / "runs").glob("*/last.keras"), key=lambda p: p.stat().st_mtime)
+        if not runs:
+            raise UserError(f"no run to resume under {outputs / 'runs'}")
+        run = RunPaths(runs[-1].parent)
+    for needed in (run.config, run.vocab, run.last_model):
+        if not needed.exists():
+            raise UserError(f"cannot resume {run.root}: {needed.name} is missing")
+    return run
+
+
+def _label(data: list[str]) -> str:
+    names = [Path(item).stem if item not in BUNDLED_CORPORA else item for item in data]
+    return "+".join(names)[:40]
+
+
+def _describe(config: TrainConfig) -> str:
+    model = config.model
+    return (
+        f"{model.layers} x {model.cell.upper()} {model.units}, embedding {model.embedding}, "
+        f"dropout {model.dropout}; {config.epochs} epochs, batch {config.batch_size}, "
+        f"windows of {config.seq_len}, lr {config.lr}"
+    )

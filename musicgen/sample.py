@@ -1,0 +1,143 @@
+"""Sample tunes from a network: batched, one recurrent step per character, state carried along."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from musicgen.model import CharRNN
+from musicgen.vocab import Vocabulary
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How the next character is drawn from the network's output.
+
+    Attributes:
+        temperature: Divides the logits; below 1 is more conservative, above
+            1 more adventurous. Must be above 0.
+        top_k: Keep only the k most likely characters; 0 keeps all.
+        top_p: Keep the smallest set of most likely characters whose
+            probabilities add up to at least p (nucleus sampling); 1 keeps all.
+        max_length: Characters per tune at most, primer excluded.
+        seed: Seed of the random draws; the same seed gives the same tunes.
+    """
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    max_length: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be above 0, got {self.temperature}")
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be 0 (off) or more, got {self.top_k}")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.max_length < 1:
+            raise ValueError(f"max_length must be at least 1, got {self.max_length}")
+
+
+def filter_logits(logits: tf.Tensor, temperature: float, top_k: int, top_p: float) -> tf.Tensor:
+    """Scale logits by temperature and mask what top-k and top-p leave out.
+
+    Args:
+        logits: Shape (batch, vocab).
+
+    Returns:
+        Logits of the same shape; masked entries are set to -inf.
+    """
+    logits = tf.cast(logits, tf.float32) / temperature
+    negative_infinity = tf.fill(tf.shape(logits), float("-inf"))
+    if top_k > 0:
+        k = min(top_k, int(logits.shape[-1]))
+        kth_largest = tf.math.top_k(logits, k=k).values[:, -1:]  # (batch, 1)
+        logits = tf.where(logits < kth_largest, negative_infinity, logits)
+    if top_p < 1.0:
+        sorted_logits = tf.sort(logits, direction="DESCENDING", axis=-1)
+        probabilities = tf.nn.softmax(sorted_logits, axis=-1)
+        # Mass of the characters ranked above each one; keep while it is below p.
+        mass_before = tf.cumsum(probabilities, axis=-1, exclusive=True)
+        kept = tf.where(
+            mass_before < top_p, sorted_logits, tf.fill(tf.shape(sorted_logits), np.inf)
+        )
+        threshold = tf.reduce_min(kept, axis=-1, keepdims=True)  # (batch, 1)
+        logits = tf.where(logits < threshold, negative_infinity, logits)
+    return logits
+
+
+def choose_next(logits: tf.Tensor, settings: SamplingSettings, seed: tf.Tensor) -> tf.Tensor:
+    """Draw one id per row of ``logits`` (batch, vocab); ``seed`` is a stateless seed pair."""
+    filtered = filter_logits(logits, settings.temperature, settings.top_k, settings.top_p)
+    drawn = tf.random.stateless_categorical(filtered, 1, seed=seed, dtype=tf.int32)
+    return drawn[:, 0]  # (batch,)
+
+
+class Sampler:
+    """Draws tunes from ``model`` for a whole batch at once.
+
+    The primer runs through the network once; after that every step feeds
+    one character per tune and carries the recurrent state to the next step.
+    """
+
+    def __init__(self, model: CharRNN, vocab: Vocabulary) -> None:
+        self.model = model
+        self.vocab = vocab
+        self._compiled: dict[tuple[float, int, float], Callable[..., Any]] = {}
+
+    def _advance_function(self, settings: SamplingSettings) -> Callable[..., Any]:
+        """Return the compiled step: feed ids, carry the states, draw the next ids."""
+        key = (settings.temperature, settings.top_k, settings.top_p)
+        if key not in self._compiled:
+
+            def advance(
+                ids: tf.Tensor, states: list[tf.Tensor], seed: tf.Tensor
+            ) -> tuple[tf.Tensor, list[tf.Tensor]]:
+                logits, new_states = self.model(
+                    ids, states=states, return_state=True, training=False
+                )  # logits: (batch, time, vocab)
+                return choose_next(logits[:, -1, :], settings, seed), new_states
+
+            self._compiled[key] = tf.function(advance, reduce_retracing=True)
+        return self._compiled[key]
+
+    def sample(self, count: int, settings: SamplingSettings, prime: str = "") -> list[str]:
+        """Sample ``count`` tunes, each starting with ``prime``.
+
+        Returns:
+            The tunes' texts, primer included, without the markers. A tune that
+            reaches ``settings.max_length`` is cut there.
+
+        Raises:
+            UnknownCharacterError: the primer holds characters outside the vocabulary.
+        """
+        advance = self._advance_function(settings)
+        prime_ids = self.vocab.encode(prime, add_start=True)
+        ids = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)
+        states = self.model.initial_states(count)
+
+        generated = np.zeros((count, settings.max_length), dtype=np.int32)
+        finished = np.zeros(count, dtype=bool)
+        length = 0
+        for position in range(settings.max_length):
+            seed = tf.constant([settings.seed, position], dtype=tf.int32)
+            next_ids_tensor, states = advance(ids, states, seed)
+            next_ids = next_ids_tensor.numpy()
+            next_ids[finished] = self.vocab.end_id
+            generated[:, position] = next_ids
+            finished |= next_ids == self.vocab.end_id
+            length = position + 1
+            if finished.all():
+                break
+            ids = tf.constant(next_ids[:, None])  # (count, 1)
+        logger.debug("sampled %d tunes in %d steps", count, length)
+        return [prime + self.vocab.decode(row[:length]) for row in generated]
