@@ -110,8 +110,19 @@ class Sampler:
             self._compiled[key] = tf.function(advance, reduce_retracing=True)
         return self._compiled[key]
 
-    def sample(self, count: int, settings: SamplingSettings, prime: str = "") -> list[str]:
+    def sample(
+        self,
+        count: int,
+        settings: SamplingSettings,
+        prime: str = "",
+        *,
+        stop_at_end: bool = True,
+    ) -> list[str]:
         """Sample ``count`` tunes, each starting with ``prime``.
+
+        With ``stop_at_end=False`` every tune runs to ``settings.max_length``
+        steps even after an end marker, which benchmarks use to time a fixed
+        number of steps; the returned text still ends at the first marker.
 
         Returns:
             The tunes' texts, primer included, without the markers. A tune that
@@ -136,7 +147,7 @@ class Sampler:
             generated[:, position] = next_ids
             finished |= next_ids == self.vocab.end_id
             length = position + 1
-            if finished.all():
+            if stop_at_end and finished.all():
                 break
             ids = tf.constant(next_ids[:, None])  # (count, 1)
         logger.debug("sampled %d tunes in %d steps", count, length)

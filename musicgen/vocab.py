@@ -24,7 +24,7 @@ class UnknownCharacterError(ValueError):
         self.characters = sorted(set(characters))
         shown = " ".join(repr(c) for c in self.characters)
         super().__init__(
-            f"{what} holds characters the model was not trained on: {shown}; "
+            f"{what} contains characters that are not in the model's vocabulary: {shown}; "
             "remove or replace them"
         )
 

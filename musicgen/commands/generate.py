@@ -1,0 +1,164 @@
+"""Sample tunes from a trained run and from the same network untrained.
+
+Uses the newest run under outputs/runs unless --run names one; the model's
+settings come from the run, so no model options are repeated here. Writes
+outputs/generated/TIME-RUN/trained/ and .../untrained/, each tune as .abc
+and, where it converts, .mid, then prints a table of what each side made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from musicgen.errors import UserError
+from musicgen.files import fresh_directory
+from musicgen.runs import DEFAULT_OUTPUTS, find_run
+
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``generate`` to ``parser``."""
+    parser.add_argument("--run", type=Path, help="run folder to sample from (default: the newest)")
+    parser.add_argument("--count", type=int, default=10, help="tunes per side (default 10)")
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=1.0,
+        help="divides the logits: below 1 is safer, above 1 wilder (default 1.0)",
+    )
+    parser.add_argument(
+        "--top-k", type=int, default=0, help="draw only from the k likeliest characters (0: all)"
+    )
+    parser.add_argument(
+        "--top-p",
+        type=float,
+        default=1.0,
+        help="draw only from the likeliest characters whose probabilities add up to p (1: all)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the draws and untrained weights"
+    )
+    parser.add_argument(
+        "--max-length", type=int, default=1000, help="characters per tune at most (default 1000)"
+    )
+    parser.add_argument(
+        "--prime",
+        default="",
+        help="ABC text every tune starts with, such as 'M:6/8\\nK:D' ('\\n' is a line break)",
+    )
+    parser.add_argument(
+        "--program",
+        type=int,
+        default=0,
+        help="General MIDI program, 0 to 127 (default 0, acoustic grand piano)",
+    )
+    parser.add_argument(
+        "--wav",
+        action="store_true",
+        help="also render each .mid to .wav (fluidsynth with a General MIDI soundfont when "
+        "installed, else a simple numpy synthesiser)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=DEFAULT_OUTPUTS,
+        help="folder with runs/ and that receives generated/ (default: outputs)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``generate`` and print the table of both sides."""
+    if args.count < 1:
+        raise UserError(f"--count must be at least 1, got {args.count}")
+    if not 0 <= args.program <= 127:
+        raise UserError(
+            f"--program must be a General MIDI program from 0 to 127, got {args.program}"
+        )
+    run = find_run(args.run, args.output_dir)
+
+    from musicgen.config import TrainConfig
+    from musicgen.generate import sample_side, write_side
+    from musicgen.model import build_model, load_model
+    from musicgen.sample import Sampler, SamplingSettings
+    from musicgen.train import seed_everything
+    from musicgen.vocab import UnknownCharacterError, Vocabulary
+
+    try:
+        settings = SamplingSettings(
+            args.temperature, args.top_k, args.top_p, args.max_length, args.seed
+        )
+    except ValueError as error:
+        raise UserError(str(error)) from error
+    prime = args.prime.replace("\\n", "\n")
+    config = TrainConfig.load(run.config)
+    vocab = Vocabulary.load(run.vocab)
+    unknown = vocab.unknown_characters(prime)
+    if unknown:
+        raise UserError(str(UnknownCharacterError(unknown, what="--prime")))
+
+    print(f"run: {run.root}")
+    trained_model = load_model(str(run.best_model))
+    seed_everything(args.seed)
+    untrained_model = build_model(config.model)
+
+    folder = fresh_directory(
+        args.output_dir / "generated", f"{time.strftime('%Y%m%d-%H%M%S')}-{run.root.name}"
+    )
+    mode = f"plain sampling, temperature {settings.temperature}"
+    if settings.top_k:
+        mode += f", top-k {settings.top_k}"
+    if settings.top_p < 1:
+        mode += f", top-p {settings.top_p}"
+    sides = []
+    for name, model in (("trained", trained_model), ("untrained", untrained_model)):
+        samples = sample_side(Sampler(model, vocab), args.count, settings, prime)
+        sides.append(write_side(name, mode, samples, folder / name, program=args.program))
+
+    _print_summary(sides, args.count)
+    if args.wav:
+        _render_audio(sides)
+    return 0
+
+
+def _render_audio(sides: list) -> None:
+    from musicgen.audio import RenderError, render_wav
+
+    used: set[str] = set()
+    failures = 0
+    for side in sides:
+        for song in side.songs:
+            if song.midi_path is None:
+                continue
+            try:
+                used.add(render_wav(song.midi_path, song.midi_path.with_suffix(".wav")))
+            except RenderError as error:
+                failures += 1
+                logger.warning("%s", error)
+    renderers = " and ".join(sorted(used)) or "nothing"
+    print(f"rendered .wav files with {renderers}" + (f"; {failures} failed" if failures else ""))
+
+
+def _print_summary(sides: list, count: int) -> None:
+    print()
+    print(f"{'side':<10} {'extracted':>9} {'parsed':>7} {'converted':>9}  folder")
+    for side in sides:
+        print(
+            f"{side.name:<10} {side.extracted:>5}/{count:<3} {side.parsed:>3}/{count:<3} "
+            f"{side.converted:>5}/{count:<3}  {side.folder}"
+        )
+    print()
+    for side in sides:
+        print(f"{side.name}: {side.mode}")
+        if side.converted == 0:
+            print(
+                f"  the {side.name} model wrote no tune that converts to MIDI; "
+                "its raw samples are in the .abc files"
+            )
+    print(
+        "extracted: has a K: field and notes; parsed: strict ABC 2.1 parse; "
+        "converted: written as .mid"
+    )
