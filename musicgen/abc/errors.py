@@ -1,0 +1,165 @@
+"""Errors and warnings of the ABC converter, each carrying where it was found.
+
+Every problem the converter can meet has its own subclass of :class:`AbcError`.
+In strict mode the first one is raised. In lenient mode the converter records
+it as an :class:`AbcWarning` with the same message and position and goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def format_position(
+    source: str | None, tune: str | None, line: int | None, column: int | None
+) -> str:
+    """Return a location prefix such as ``tunes.abc, tune X:3, line 12:5``."""
+    parts: list[str] = []
+    if source:
+        parts.append(source)
+    if tune:
+        parts.append(f"tune X:{tune}")
+    if line is not None:
+        parts.append(f"line {line}:{column}" if column is not None else f"line {line}")
+    return ", ".join(parts)
+
+
+class AbcError(Exception):
+    """Root of the errors the ABC converter raises.
+
+    Attributes:
+        message: What is wrong and what to do about it, without the position.
+        source: The tunebook file name or label, or None.
+        tune: The ``X:`` value (or the title) of the tune, or None.
+        line: The 1-based line in the tunebook file, or None.
+        column: The 1-based column of that line, or None.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        tune: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.tune = tune
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        position = format_position(self.source, self.tune, self.line, self.column)
+        return f"{position}: {self.message}" if position else self.message
+
+
+class MissingFieldError(AbcError):
+    """A required field, such as ``K:`` or ``X:``, is missing."""
+
+
+class InvalidFieldError(AbcError):
+    """A field has a value outside its syntax, such as ``M:3/0`` or ``K:H#``."""
+
+
+class InvalidLengthError(AbcError):
+    """A note or rest length cannot be read, or is zero, such as ``A/0``."""
+
+
+class UnexpectedCharacterError(AbcError):
+    """A character that no rule of the tune body accepts at that place."""
+
+
+class UnterminatedError(AbcError):
+    """A chord, grace group, string, decoration or inline field is never closed."""
+
+
+class InvalidTupletError(AbcError):
+    """A tuplet such as ``(0`` or ``(3:0`` that cannot be played."""
+
+
+class InvalidBrokenRhythmError(AbcError):
+    """A broken rhythm mark (``>`` or ``<``) without a note on each side."""
+
+
+class InvalidTieError(AbcError):
+    """A tie (``-``) that does not follow a note or chord."""
+
+
+class PitchRangeError(AbcError):
+    """A note whose pitch falls outside the MIDI range 0 to 127."""
+
+
+class RepeatError(AbcError):
+    """A repeat or variant ending that cannot be played as written."""
+
+
+class UnsupportedFeatureError(AbcError):
+    """Valid ABC that this converter does not play, such as voice overlay ``&``."""
+
+
+class EmptyTuneError(AbcError):
+    """A tune with no notes to play."""
+
+
+@dataclass(frozen=True)
+class AbcWarning:
+    """A problem met in lenient mode, which the converter worked around.
+
+    Attributes:
+        message: What is wrong and how it was handled.
+        line: The 1-based line in the tunebook file, or None.
+        column: The 1-based column, or None.
+        tune: The ``X:`` value of the tune, or None.
+        source: The tunebook file name or label, or None.
+        kind: The name of the :class:`AbcError` subclass strict mode would raise.
+    """
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+    tune: str | None = None
+    source: str | None = None
+    kind: str = "AbcError"
+
+    def __str__(self) -> str:
+        position = format_position(self.source, self.tune, self.line, self.column)
+        return f"{position}: {self.message}" if position else self.message
+
+
+class Reporter:
+    """Raise problems in strict mode, or collect them as warnings in lenient mode.
+
+    Args:
+        strict: Raise at the first problem when True.
+        source: The tunebook label for messages.
+        tune: The ``X:`` value of the tune for messages.
+    """
+
+    def __init__(self, *, strict: bool, source: str | None, tune: str | None) -> None:
+        self.strict = strict
+        self.source = source
+        self.tune = tune
+        self.warnings: list[AbcWarning] = []
+
+    def error(
+        self, kind: type[AbcError], message: str, line: int | None, column: int | None
+    ) -> AbcError:
+        """Build an error of ``kind`` at ``line:column`` with this tune's source and label."""
+        return kind(message, source=self.source, tune=self.tune, line=line, column=column)
+
+    def problem(
+        self, kind: type[AbcError], message: str, line: int | None, column: int | None
+    ) -> None:
+        """Report a recoverable problem at ``line:column`` of the tunebook.
+
+        Raises:
+            AbcError: The ``kind`` subclass, in strict mode only.
+        """
+        if self.strict:
+            raise self.error(kind, message, line, column)
+        self.warnings.append(
+            AbcWarning(message, line, column, self.tune, self.source, kind.__name__)
+        )

@@ -1,0 +1,376 @@
+"""Split one line of a tune body into tokens.
+
+The lexer reads one music line at a time. It reports malformed text through a
+:class:`~musicgen.abc.errors.Reporter`, so strict mode raises at the first
+problem and lenient mode skips the bad characters and goes on.
+
+Skipped on purpose, because they never sound: chord symbols and annotations
+(``"Am"``, ``"^text"``), slurs ``(`` ``)``, spacers ``y``, beam back-quotes,
+``$`` score line breaks, the deprecated ``!`` line break and the ``\\`` line
+continuation.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from musicgen.abc.errors import (
+    AbcError,
+    InvalidLengthError,
+    Reporter,
+    UnexpectedCharacterError,
+    UnterminatedError,
+)
+from musicgen.abc.tokens import (
+    BarToken,
+    BrokenRhythmToken,
+    ChordToken,
+    DecorationToken,
+    EndingToken,
+    FieldToken,
+    GraceToken,
+    MultiRestToken,
+    NoteToken,
+    OverlayToken,
+    RestToken,
+    TieToken,
+    Token,
+    TupletToken,
+)
+
+# ABC 2.1 section 4.14: the one-character decorations and their long names.
+DEFAULT_SYMBOLS = {
+    ".": "staccato", "~": "roll", "H": "fermata", "L": "accent", "M": "lowermordent",
+    "O": "coda", "P": "uppermordent", "S": "segno", "T": "trill", "u": "upbow", "v": "downbow",
+}  # fmt: skip
+
+_NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)")
+_LENGTH = re.compile(r"\d*(?:/+\d*)*")
+_BAR = re.compile(r"\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
+_ENDING = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
+_TUPLET = re.compile(r"\((\d+)(?::(\d*)(?::(\d*))?)?")
+_INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]]*)\]")
+_SKIPPED = set(" \t`$\\()y*")
+
+
+def parse_length(text: str) -> Fraction | None:
+    """Read a length such as ``3/2``, ``/``, ``//`` or ``2``; None for a zero divisor.
+
+    ABC 2.1 section 4.3: a number multiplies the unit length, each ``/``
+    divides it by the number after it, or by 2 when none follows.
+    """
+    head, *divisions = text.split("/")
+    length = Fraction(int(head) if head else 1)
+    for divisor in divisions:
+        if divisor == "0":
+            return None
+        length /= int(divisor) if divisor else 2
+    return length
+
+
+def parse_endings(text: str) -> list[int]:
+    """Read a variant ending list such as ``1,3`` or ``1-3`` into its numbers."""
+    numbers: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        numbers.extend(range(int(first), int(last or first) + 1))
+    return numbers
+
+
+class LineLexer:
+    """Tokenize one music line.
+
+    Args:
+        text: The line without its line ending.
+        line: The 1-based line number in the tunebook file.
+        reporter: Where problems go.
+        symbols: One-character decorations by character, including ``U:`` ones.
+    """
+
+    def __init__(self, text: str, line: int, reporter: Reporter, symbols: dict[str, str]):
+        self.text = text
+        self.line = line
+        self.reporter = reporter
+        self.symbols = symbols
+        self.index = 0
+        self.tokens: list[Token] = []
+
+    def problem(self, kind: type[AbcError], message: str, index: int | None = None) -> None:
+        """Report a problem at ``index`` (default: the current character)."""
+        where = self.index if index is None else index
+        self.reporter.problem(kind, message, self.line, where + 1)
+
+    def run(self) -> list[Token]:
+        """Return the tokens of the whole line."""
+        while self.index < len(self.text):
+            char = self.text[self.index]
+            if char == "%":
+                break
+            self.step(char)
+        return self.tokens
+
+    def step(self, char: str) -> None:
+        """Read one token, or skip one character, starting at ``char``."""
+        start = self.index
+        column = start + 1
+        if _NOTE.match(self.text, start) or char in "zxZX":
+            self.read_note_or_rest()
+        elif char == "[":
+            self.read_bracket()
+        elif char in "|:" or self.text.startswith(".|", start):
+            self.read_bar()
+        elif char == '"':
+            self.skip_quoted()
+        elif char in "!+":
+            self.read_long_decoration(char)
+        elif char in self.symbols and not self.text.startswith(".(", start):
+            self.tokens.append(DecorationToken(self.line, column, self.symbols[char]))
+            self.index += 1
+        elif char == "{":
+            self.read_grace()
+        elif char == "(" and _TUPLET.match(self.text, start):
+            self.read_tuplet()
+        elif char in "<>":
+            self.read_broken_rhythm(char)
+        elif char == "-":
+            self.tokens.append(TieToken(self.line, column))
+            self.index += 1
+        elif char == "&":
+            self.tokens.append(OverlayToken(self.line, column))
+            self.index += 1
+        elif char in _SKIPPED or char == ".":
+            self.index += 1
+            if char == "y":
+                self.read_length()
+        else:
+            self.problem(UnexpectedCharacterError, f"unexpected character {char!r}, skipped")
+            self.index += 1
+
+    def read_length(self) -> Fraction:
+        """Read the length after a note or rest; report and use 1 when it is invalid."""
+        start = self.index
+        match = _LENGTH.match(self.text, start)
+        text = match.group(0) if match else ""
+        self.index = start + len(text)
+        if not text:
+            return Fraction(1)
+        length = parse_length(text)
+        if length is None or length == 0:
+            self.problem(
+                InvalidLengthError,
+                f"invalid note length {text!r}: a length must be above 0, "
+                "write for example 2, /2 or 3/2; used 1",
+                start,
+            )
+            return Fraction(1)
+        return length
+
+    def read_tie(self) -> bool:
+        """Consume a ``-`` (or dotted ``.-``) right after a note and return True if present."""
+        if self.text.startswith("-", self.index):
+            self.index += 1
+            return True
+        if self.text.startswith(".-", self.index):
+            self.index += 2
+            return True
+        return False
+
+    def read_note(self) -> NoteToken | None:
+        """Read one note at the current position, or return None if none is there."""
+        match = _NOTE.match(self.text, self.index)
+        if not match:
+            return None
+        column = self.index + 1
+        accidental, letter, marks = match.groups()
+        self.index = match.end()
+        octave = marks.count("'") - marks.count(",")
+        length = self.read_length()
+        tie = self.read_tie()
+        return NoteToken(self.line, column, letter, accidental, octave, length, tie)
+
+    def read_note_or_rest(self) -> None:
+        """Read a note, a rest ``z x`` or a multi-measure rest ``Z X``."""
+        char = self.text[self.index]
+        column = self.index + 1
+        if char in "zx":
+            self.index += 1
+            self.tokens.append(RestToken(self.line, column, self.read_length()))
+        elif char in "ZX":
+            self.index += 1
+            digits = re.match(r"\d*", self.text[self.index :])
+            count = digits.group(0) if digits else ""
+            self.index += len(count)
+            self.tokens.append(MultiRestToken(self.line, column, int(count) if count else 1))
+        else:
+            note = self.read_note()
+            if note is not None:
+                self.tokens.append(note)
+
+    def read_bracket(self) -> None:
+        """Read what starts with ``[``: an inline field, a bar, an ending or a chord."""
+        start = self.index
+        field = _INLINE_FIELD.match(self.text, start)
+        if field:
+            name, value = field.groups()
+            self.tokens.append(FieldToken(self.line, start + 1, name, value.strip()))
+            self.index = field.end()
+        elif self.text.startswith("[|", start):
+            self.read_bar()
+        elif self.index + 1 < len(self.text) and self.text[start + 1].isdigit():
+            ending = _ENDING.match(self.text, start + 1)
+            assert ending is not None  # a digit always matches
+            self.tokens.append(EndingToken(self.line, start + 1, parse_endings(ending.group(0))))
+            self.index = ending.end()
+        elif re.match(r"\[[A-Za-z]:", self.text[start:]):
+            self.problem(UnterminatedError, "inline field is never closed with ']', skipped")
+            self.index = len(self.text)
+        else:
+            self.read_chord()
+
+    def read_chord(self) -> None:
+        """Read a chord ``[CEG]`` with its outer length and tie."""
+        start = self.index
+        self.index += 1
+        notes: list[NoteToken] = []
+        decorations: list[str] = []
+        while self.index < len(self.text) and self.text[self.index] != "]":
+            char = self.text[self.index]
+            note = self.read_note()
+            if note is not None:
+                note.decorations = decorations
+                decorations = []
+                notes.append(note)
+            elif char == "!" and "!" in self.text[self.index + 1 :]:
+                end = self.text.index("!", self.index + 1)
+                decorations.append(self.text[self.index + 1 : end])
+                self.index = end + 1
+            elif char in self.symbols:
+                decorations.append(self.symbols[char])
+                self.index += 1
+            elif char == '"':
+                self.skip_quoted()
+            elif char in " \t-":
+                self.index += 1
+            else:
+                self.problem(UnexpectedCharacterError, f"unexpected {char!r} in chord, skipped")
+                self.index += 1
+        if self.index >= len(self.text):
+            self.problem(UnterminatedError, "chord is never closed with ']'", start)
+        else:
+            self.index += 1
+        length = self.read_length()
+        tie = self.read_tie()
+        if notes:
+            self.tokens.append(ChordToken(self.line, start + 1, notes, length, tie))
+
+    def read_bar(self) -> None:
+        """Read a bar line with its repeat colons and the variant ending after it."""
+        start = self.index
+        match = _BAR.match(self.text, start)
+        text = match.group(0) if match else ""
+        if not text:
+            self.problem(UnexpectedCharacterError, "unexpected ':' outside a bar line, skipped")
+            self.index += 1
+            return
+        self.index = start + len(text)
+        if set(text) == {":"}:
+            # "::" is shorthand for ":|:"; the colons split evenly.
+            end, begin = len(text) - len(text) // 2, len(text) // 2
+        else:
+            end = len(text) - len(text.lstrip(":"))
+            begin = len(text) - len(text.rstrip(":"))
+        double = "||" in text or "|]" in text or "[|" in text
+        token = BarToken(self.line, start + 1, text, end, begin, double)
+        ending = _ENDING.match(self.text, self.index)
+        if ending and text != "[|]":
+            token.endings = parse_endings(ending.group(0))
+            self.index = ending.end()
+        self.tokens.append(token)
+
+    def skip_quoted(self) -> None:
+        """Skip a chord symbol or annotation ``"..."``."""
+        end = self.text.find('"', self.index + 1)
+        if end < 0:
+            self.problem(UnterminatedError, "chord symbol or annotation is never closed with '\"'")
+            self.index = len(self.text)
+        else:
+            self.index = end + 1
+
+    def read_long_decoration(self, mark: str) -> None:
+        """Read ``!name!`` or ``+name+``."""
+        end = self.text.find(mark, self.index + 1)
+        if end < 0:
+            if mark == "!":
+                # ABC 2.0 used a lone "!" as a score line break.
+                self.index += 1
+                return
+            self.problem(UnterminatedError, "decoration is never closed with '+', skipped")
+            self.index = len(self.text)
+            return
+        name = self.text[self.index + 1 : end]
+        self.tokens.append(DecorationToken(self.line, self.index + 1, name))
+        self.index = end + 1
+
+    def read_grace(self) -> None:
+        """Read a grace group ``{ag}`` or ``{/g}``."""
+        start = self.index
+        self.index += 1
+        acciaccatura = self.text.startswith("/", self.index)
+        if acciaccatura:
+            self.index += 1
+        notes: list[NoteToken] = []
+        while self.index < len(self.text) and self.text[self.index] != "}":
+            note = self.read_note()
+            if note is not None:
+                notes.append(note)
+            elif self.text[self.index] in " \t[]/":
+                self.index += 1
+            else:
+                char = self.text[self.index]
+                self.problem(UnexpectedCharacterError, f"unexpected {char!r} in grace notes")
+                self.index += 1
+        if self.index >= len(self.text):
+            self.problem(UnterminatedError, "grace notes are never closed with '}'", start)
+        else:
+            self.index += 1
+        self.tokens.append(GraceToken(self.line, start + 1, notes, acciaccatura))
+
+    def read_tuplet(self) -> None:
+        """Read ``(p``, ``(p:q`` or ``(p:q:r``."""
+        match = _TUPLET.match(self.text, self.index)
+        assert match is not None  # checked by the caller
+        p, q, r = match.groups()
+        self.tokens.append(
+            TupletToken(
+                self.line, self.index + 1, int(p), int(q) if q else None, int(r) if r else None
+            )
+        )
+        self.index = match.end()
+
+    def read_broken_rhythm(self, char: str) -> None:
+        """Read ``>``, ``>>``, ``>>>`` or the ``<`` forms."""
+        count = len(self.text[self.index :]) - len(self.text[self.index :].lstrip(char))
+        direction = 1 if char == ">" else -1
+        self.tokens.append(BrokenRhythmToken(self.line, self.index + 1, direction, count))
+        self.index += count
+
+
+def lex_line(
+    text: str, line: int, reporter: Reporter, symbols: dict[str, str] | None = None
+) -> list[Token]:
+    """Split a music line into tokens.
+
+    Args:
+        text: The line, without its line ending.
+        line: The 1-based line number in the tunebook file.
+        reporter: Receives problems; raises them in strict mode.
+        symbols: One-character decorations; defaults to :data:`DEFAULT_SYMBOLS`.
+
+    Returns:
+        The tokens in order.
+
+    Raises:
+        AbcError: A subclass for the first problem, in strict mode only.
+    """
+    return LineLexer(text, line, reporter, symbols or DEFAULT_SYMBOLS).run()

@@ -1,0 +1,180 @@
+"""The tokens of a tune body line, as the lexer finds them.
+
+Every token carries the 1-based line and column of its first character in the
+tunebook file. Lengths are multiples of the unit note length, as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+
+@dataclass
+class NoteToken:
+    """A note such as ``^c'3/2-``.
+
+    Attributes:
+        letter: The note name as written, ``A``-``G`` or ``a``-``g``.
+        accidental: ``^^ ^ = _ __``, or None when none is written.
+        octave: Octave marks: +1 per ``'``, -1 per ``,``.
+        length: Multiple of the unit note length.
+        tie: True when a ``-`` follows the note.
+        decorations: Decorations written before the note inside a chord; the
+            lexer emits those outside chords as DecorationToken.
+    """
+
+    line: int
+    column: int
+    letter: str
+    accidental: str | None
+    octave: int
+    length: Fraction
+    tie: bool = False
+    decorations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestToken:
+    """A rest ``z`` or invisible rest ``x`` of ``length`` unit lengths."""
+
+    line: int
+    column: int
+    length: Fraction
+
+
+@dataclass
+class MultiRestToken:
+    """A multi-measure rest ``Z`` or ``X`` of ``bars`` whole bars."""
+
+    line: int
+    column: int
+    bars: int
+
+
+@dataclass
+class ChordToken:
+    """A chord ``[CEG]2``: its notes, the outer length and a tie on the whole chord."""
+
+    line: int
+    column: int
+    notes: list[NoteToken]
+    length: Fraction
+    tie: bool = False
+
+
+@dataclass
+class GraceToken:
+    """Grace notes ``{ag}``, or an acciaccatura ``{/g}``."""
+
+    line: int
+    column: int
+    notes: list[NoteToken]
+    acciaccatura: bool = False
+
+
+@dataclass
+class TupletToken:
+    """A tuplet ``(p:q:r``: p notes in the time of q, for the next r notes.
+
+    ``q`` and ``r`` are None when not written; the performer fills the defaults.
+    """
+
+    line: int
+    column: int
+    p: int
+    q: int | None
+    r: int | None
+
+
+@dataclass
+class BrokenRhythmToken:
+    """A broken rhythm ``>``, ``>>``, ``>>>`` (``direction`` 1) or ``<`` (-1)."""
+
+    line: int
+    column: int
+    direction: int
+    count: int
+
+
+@dataclass
+class BarToken:
+    """A bar line, with the repeat marks and variant ending it carries.
+
+    Attributes:
+        text: The bar line as written, such as ``":|"`` or ``"||"``.
+        end_repeats: Colons before the bar: each one ends a repeat; two or more
+            ask for that many extra passes.
+        start_repeats: Colons after the bar.
+        double: True for ``||``, ``|]`` and ``[|``, which end a section.
+        endings: Variant ending numbers that start here, or None.
+    """
+
+    line: int
+    column: int
+    text: str
+    end_repeats: int = 0
+    start_repeats: int = 0
+    double: bool = False
+    endings: list[int] | None = None
+
+
+@dataclass
+class EndingToken:
+    """A variant ending ``[1`` or ``[1,3`` written apart from a bar line."""
+
+    line: int
+    column: int
+    endings: list[int]
+
+
+@dataclass
+class FieldToken:
+    """An inline field ``[K:G]``, or a field on its own line in the body."""
+
+    line: int
+    column: int
+    name: str
+    value: str
+
+
+@dataclass
+class DecorationToken:
+    """A decoration such as ``!p!``, ``.`` or ``~``, by name; it applies to what follows."""
+
+    line: int
+    column: int
+    name: str
+
+
+@dataclass
+class TieToken:
+    """A ``-`` that is not written right after a note."""
+
+    line: int
+    column: int
+
+
+@dataclass
+class OverlayToken:
+    """The voice overlay ``&``."""
+
+    line: int
+    column: int
+
+
+Token = (
+    NoteToken
+    | RestToken
+    | MultiRestToken
+    | ChordToken
+    | GraceToken
+    | TupletToken
+    | BrokenRhythmToken
+    | BarToken
+    | EndingToken
+    | FieldToken
+    | DecorationToken
+    | TieToken
+    | OverlayToken
+)

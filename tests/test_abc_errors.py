@@ -1,0 +1,105 @@
+"""Problems in ABC text: strict mode raises with the position, lenient mode warns."""
+
+from __future__ import annotations
+
+import pytest
+
+from musicgen.abc import AbcError, AbcWarning, parse_tune, parse_tunebook
+from musicgen.abc.errors import (
+    EmptyTuneError,
+    InvalidBrokenRhythmError,
+    InvalidFieldError,
+    InvalidLengthError,
+    InvalidTieError,
+    InvalidTupletError,
+    MissingFieldError,
+    PitchRangeError,
+    UnexpectedCharacterError,
+    UnterminatedError,
+)
+
+BROKEN = [
+    # (tune text, error class, line, column, words in the message)
+    ("X:1\nT:t\nK:C\nabc A/0 d|", InvalidLengthError, 4, 6, "'/0'"),
+    ("X:1\nK:C\nab ; c|", UnexpectedCharacterError, 3, 4, "';'"),
+    ("X:1\nK:C\nab [CE", UnterminatedError, 3, 4, "chord"),
+    ('X:1\nK:C\nab "Am c|', UnterminatedError, 3, 4, "chord symbol"),
+    ("X:1\nK:H#\nabc|", InvalidFieldError, 2, 3, "key"),
+    ("X:1\nM:3/0\nK:C\nabc|", InvalidFieldError, 2, 3, "meter"),
+    ("X:1\nK:C\n>c d|", InvalidBrokenRhythmError, 3, 1, "no note before"),
+    ("X:1\nK:C\nc | -e|", InvalidTieError, 3, 5, "tie"),
+    ("X:1\nK:C\nc (0cd|", InvalidTupletError, 3, 3, "tuplet"),
+    ("X:1\nK:C\nc c'''''''''|", PitchRangeError, 3, 3, "outside 0 to 127"),
+    ("X:1\nK:C\nc [K:Q#] d|", InvalidFieldError, 3, 3, "key"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "line", "column", "words"), BROKEN)
+def test_strict_raises_with_position(text, kind, line, column, words):
+    with pytest.raises(kind, match=words) as caught:
+        parse_tune(text, strict=True, source="bad.abc")
+    error = caught.value
+    assert (error.line, error.column) == (line, column)
+    assert error.source == "bad.abc"
+    assert error.tune == "1"
+    assert str(error).startswith(f"bad.abc, tune X:1, line {line}:{column}: ")
+
+
+@pytest.mark.parametrize(("text", "kind", "line", "column", "words"), BROKEN)
+def test_lenient_warns_with_position(text, kind, line, column, words):
+    tune = parse_tune(text, source="bad.abc")
+    assert tune.notes
+    first = tune.warnings[0]
+    assert isinstance(first, AbcWarning)
+    assert (first.line, first.column) == (line, column)
+    assert first.kind == kind.__name__
+    assert words in first.message
+
+
+def test_lenient_keeps_the_notes_around_a_problem():
+    tune = parse_tune("X:1\nL:1/4\nK:C\nc ; d A/0 e|")
+    assert [note.pitch for note in tune.notes] == [72, 74, 69, 76]
+    assert len(tune.warnings) == 2
+
+
+def test_missing_key_is_an_error_in_lenient_mode():
+    with pytest.raises(MissingFieldError, match="K:"):
+        parse_tune("X:1\nT:no key\n")
+
+
+def test_tune_without_notes_is_an_error():
+    with pytest.raises(EmptyTuneError, match="no notes"):
+        parse_tune("X:1\nK:C\nz4 | % only rests\n")
+
+
+def test_music_before_key_warns():
+    tune = parse_tune("X:1\nabc\nK:C\ndef|")
+    assert [note.pitch for note in tune.notes] == [74, 76, 77]
+    assert tune.warnings[0].line == 2
+
+
+def test_error_classes_share_the_root():
+    for kind in (InvalidLengthError, MissingFieldError, EmptyTuneError, PitchRangeError):
+        assert issubclass(kind, AbcError)
+
+
+def test_tunebook_bad_tune_does_not_stop_others():
+    text = "X:1\nK:C\ncde|\n\nX:2\nT:broken\nK:C\nc A/0 d|\n\nX:3\nT:no key\n\nX:4\nK:G\ng|\n"
+    book = parse_tunebook(text, strict=True, source="book.abc")
+    assert [tune.reference for tune in book.tunes] == ["1", "4"]
+    assert [type(error) for error in book.errors] == [InvalidLengthError, MissingFieldError]
+    assert str(book.errors[0]).startswith("book.abc, tune X:2, line 8:4: ")
+
+
+def test_tunebook_lenient_keeps_warned_tunes():
+    text = "X:1\nK:C\ncde|\n\nX:2\nK:C\nc A/0 d|\n"
+    book = parse_tunebook(text, source="book.abc")
+    assert len(book.tunes) == 2
+    assert not book.errors
+    assert str(book.tunes[1].warnings[0]).startswith("book.abc, tune X:2, line 7:4: ")
+
+
+def test_text_without_tunes_is_an_error():
+    book = parse_tunebook("just some words\n", source="empty.abc")
+    assert not book.tunes
+    assert isinstance(book.errors[0], MissingFieldError)
