@@ -1,0 +1,88 @@
+"""The ``convert`` command, run through ``musicgen.cli.main``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import mido
+
+from musicgen.cli import main
+
+BOOK = "X:1\nT:One\nK:C\ncde|\n\nX:2\nT:Two\nK:G\ngab|\n\nX:3\nT:Broken\nK:C\nc A/0 d|\n"
+
+
+def make_book(folder: Path, name: str = "jigs.abc", text: str = BOOK) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_folder_output_names_each_tune(tmp_path, capsys):
+    make_book(tmp_path / "in" / "nested")
+    status = main(["convert", str(tmp_path / "in"), "-o", str(tmp_path / "out")])
+    assert status == 0
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["jigs_X1.mid", "jigs_X2.mid", "jigs_X3.mid"]
+    assert "converted 3 tunes, 0 failed" in capsys.readouterr().out
+
+
+def test_single_tune_to_file(tmp_path):
+    book = make_book(tmp_path)
+    status = main(["convert", str(book), "--tune", "2", "-o", str(tmp_path / "two.mid"),
+                   "--program", "41"])  # fmt: skip
+    assert status == 0
+    midi = mido.MidiFile(str(tmp_path / "two.mid"))
+    programs = [m.program for t in midi.tracks for m in t if m.type == "program_change"]
+    assert programs == [41]
+
+
+def test_strict_reports_failed_tune(tmp_path, capsys, caplog):
+    book = make_book(tmp_path)
+    status = main(["convert", str(book), "--strict", "-o", str(tmp_path / "out")])
+    assert status == 0
+    assert "converted 2 tunes, 1 failed" in capsys.readouterr().out
+    assert "tune X:3, line 14:4: invalid note length '/0'" in caplog.text
+
+
+def test_refuses_to_overwrite_without_force(tmp_path, capsys):
+    book = make_book(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(book), "-o", str(out)]) == 0
+    assert main(["convert", str(book), "-o", str(out)]) == 2
+    assert "already exist" in capsys.readouterr().err
+    assert main(["convert", str(book), "-o", str(out), "--force"]) == 0
+
+
+def test_single_file_output_needs_one_tune(tmp_path, capsys):
+    book = make_book(tmp_path)
+    assert main(["convert", str(book), "-o", str(tmp_path / "all.mid")]) == 2
+    assert "--tune" in capsys.readouterr().err
+
+
+def test_nothing_converted_exits_non_zero(tmp_path, capsys):
+    book = make_book(tmp_path, text="X:1\nT:no key\n\nX:2\nK:C\nz|\n")
+    assert main(["convert", str(book), "-o", str(tmp_path / "out")]) == 1
+    assert "converted 0 tunes, 2 failed" in capsys.readouterr().out
+
+
+def test_missing_path_is_a_user_error(tmp_path, capsys):
+    assert main(["convert", str(tmp_path / "nope.abc")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_command_line_runs_without_tensorflow(tmp_path):
+    book = make_book(tmp_path)
+    script = (
+        "import sys, musicgen.cli as cli; status = cli.main(sys.argv[1:]); "
+        "assert 'tensorflow' not in sys.modules, 'convert imported TensorFlow'; sys.exit(status)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, "convert", str(book), "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "converted 3 tunes" in result.stdout
+    assert "line 14:4" in result.stderr
