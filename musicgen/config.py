@@ -65,7 +65,7 @@ class TrainConfig:
     model: ModelConfig
     data: tuple[str, ...] = ("oneills",)
     preset: str = "cpu"
-    epochs: int = 24
+    epochs: int = 20
     batch_size: int = 64
     seq_len: int = 128
     lr: float = 3e-3
@@ -114,7 +114,7 @@ PRESETS: dict[str, Preset] = {
     "cpu": Preset(
         "one LSTM of 384 units; about 10 minutes on O'Neill's with 2 CPU cores",
         model={"cell": "lstm", "layers": 1, "units": 384, "embedding": 64, "dropout": 0.1},
-        train={"epochs": 24, "batch_size": 64, "seq_len": 128, "lr": 3e-3},
+        train={"epochs": 20, "batch_size": 64, "seq_len": 128, "lr": 3e-3},
     ),
     "gpu": Preset(
         "embedding 256 and one LSTM of 1024 units, as in the MIT 6.S191 music lab",

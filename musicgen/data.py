@@ -9,36 +9,42 @@ import numpy as np
 from musicgen.vocab import Vocabulary
 
 
-def encode_tunes(texts: Sequence[str], vocab: Vocabulary) -> np.ndarray:
-    """Concatenate ``texts`` into one id stream, each tune between start and end markers."""
-    if not texts:
-        return np.zeros(0, dtype=np.int32)
-    parts = [vocab.encode(text, add_start=True, add_end=True) for text in texts]
-    return np.concatenate(parts)
+def encode_tunes(texts: Sequence[str], vocab: Vocabulary) -> list[np.ndarray]:
+    """Encode each text as ids between a start-of-tune and an end-of-tune marker."""
+    return [vocab.encode(text, add_start=True, add_end=True) for text in texts]
 
 
-def make_windows(stream: np.ndarray, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ``stream`` into inputs and next-character targets of ``seq_len`` ids.
+def make_windows(tunes: Sequence[np.ndarray], seq_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut encoded tunes into inputs and next-character targets of ``seq_len`` ids.
 
-    Tunes are packed back to back, so no step is spent on padding; a window may
-    span the end of one tune and the start of the next, which teaches the model
-    what follows the end marker. The last partial window is dropped.
+    The tunes are laid back to back in one stream. Each tune is cut into
+    windows that start at its start marker, then every ``seq_len`` ids; its
+    last window runs on into the next tune instead of being padded. So no
+    step is spent on padding, and every tune's first characters are learned
+    from the zero recurrent state that sampling starts from. The final
+    windows that would run past the end of the stream are dropped.
 
     Returns:
         ``inputs`` and ``targets``, each of shape (windows, seq_len), int32,
-        where ``targets[i, t] == inputs[i, t + 1]`` inside a window.
+        where ``targets[i, t]`` is the id that follows ``inputs[i, t]``.
 
     Raises:
-        ValueError: ``seq_len`` is below 1 or the stream is shorter than one window.
+        ValueError: ``seq_len`` is below 1 or the tunes make no window.
     """
     if seq_len < 1:
         raise ValueError(f"seq_len must be at least 1, got {seq_len}")
-    count = (len(stream) - 1) // seq_len
-    if count < 1:
+    stream = np.concatenate(tunes) if tunes else np.zeros(0, dtype=np.int32)
+    starts: list[int] = []
+    offset = 0
+    for tune in tunes:
+        for start in range(offset, offset + len(tune) - 1, seq_len):
+            if start + seq_len + 1 <= len(stream):
+                starts.append(start)
+        offset += len(tune)
+    if not starts:
         raise ValueError(
             f"{len(stream)} characters make no training window of {seq_len + 1}; "
             "use more tunes or a smaller --seq-len"
         )
-    inputs = stream[: count * seq_len].reshape(count, seq_len)
-    targets = stream[1 : count * seq_len + 1].reshape(count, seq_len)
-    return inputs, targets
+    index = np.asarray(starts)[:, None] + np.arange(seq_len)[None, :]  # (windows, seq_len)
+    return stream[index], stream[index + 1]

@@ -45,20 +45,29 @@ def test_vocabulary_file_round_trip(tmp_path):
     assert payload["special_tokens"] == [PAD, START, END]
 
 
-def test_windows_pack_tunes_back_to_back():
+def test_windows_start_at_each_tune_start():
+    vocab = Vocabulary.from_texts(["abcde"])
+    tunes = encode_tunes(["abcde", "ab", "abc"], vocab)  # 7, 4 and 5 ids
+    stream = np.concatenate(tunes)
+    inputs, targets = make_windows(tunes, 3)
+    # Tune 1 starts at 0 and is cut at 3; tune 2 at 7; tune 3 at 11 (13 would overrun).
+    assert inputs[:, 0].tolist() == [vocab.start_id] + [stream[3]] + [vocab.start_id] * 2
+    assert inputs.shape == (4, 3)
+    for row, start in enumerate([0, 3, 7, 11]):
+        assert np.array_equal(inputs[row], stream[start : start + 3])
+        assert np.array_equal(targets[row], stream[start + 1 : start + 4])
+
+
+def test_last_window_runs_into_next_tune():
     vocab = Vocabulary.from_texts(["ab"])
-    stream = encode_tunes(["ab", "ba"], vocab)  # <s> a b </s> <s> b a </s>
-    assert len(stream) == 8
-    inputs, targets = make_windows(stream, 3)
-    assert inputs.shape == (2, 3)
-    assert np.array_equal(inputs[0], stream[0:3])
-    assert np.array_equal(targets[0], stream[1:4])
-    assert np.array_equal(inputs[1], stream[3:6])
+    tunes = encode_tunes(["a", "b"], vocab)  # <s> a </s> <s> b </s>
+    inputs, _ = make_windows(tunes, 4)
+    assert inputs.tolist() == [[vocab.start_id, 3, vocab.end_id, vocab.start_id]]
 
 
 def test_windows_need_enough_text():
     with pytest.raises(ValueError, match="make no training window"):
-        make_windows(np.arange(5, dtype=np.int32), 8)
+        make_windows([np.arange(5, dtype=np.int32)], 8)
 
 
 def test_config_json_round_trip(tmp_path):
