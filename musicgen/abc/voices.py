@@ -54,15 +54,16 @@ class VoiceSet:
         words = value.split()
         name = words[0] if words else DEFAULT_VOICE
         if name not in self.performers:
-            state = replace(self.initial)
-            settings = _PITCH_SETTING.findall(value)
-            if settings:
-                try:
-                    transpose = parse_key(" ".join(settings)).transpose
-                    state.key = replace(state.key, transpose=state.key.transpose + transpose)
-                except ValueError as error:
-                    self.reporter.problem(InvalidFieldError, f"{error}; skipped", line, 3)
-            self.performers[name] = Performer(state, self.reporter)
+            self.performers[name] = Performer(replace(self.initial), self.reporter)
+        performer = self.performers[name]
+        settings = _PITCH_SETTING.findall(value)
+        if settings:
+            # A V: line with transpose=, octave= or a +8/-8 clef sets the voice's transposition.
+            try:
+                transpose = parse_key(" ".join(settings)).transpose
+                performer.state.key = replace(performer.state.key, transpose=transpose)
+            except ValueError as error:
+                self.reporter.problem(InvalidFieldError, f"{error}; skipped", line, 3)
         self.current = self.performers[name]
         self.current_name = name
         return self.current
