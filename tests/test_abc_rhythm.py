@@ -1,4 +1,4 @@
-"""Broken rhythm, tuplets and tempo in their less common forms (ABC 2.1 sections 4.4, 4.13, 3.1.8)."""
+"""Broken rhythm, tuplets and tempo in less common forms (ABC 2.1 sections 4.4, 4.13, 3.1.8)."""
 
 from __future__ import annotations
 
