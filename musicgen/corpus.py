@@ -132,7 +132,9 @@ def resolve_inputs(inputs: Sequence[str]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".abc")
             if not found:
-                raise UserError(f"folder {path} contains no .abc files; pass a folder of ABC tunebooks")
+                raise UserError(
+                    f"folder {path} contains no .abc files; pass a folder of ABC tunebooks"
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)
