@@ -33,7 +33,7 @@ def test_file_header_applies_to_every_tune():
     assert tunes[0].header == ("M:6/8", "L:1/8")
     text, reason = clean_tune(tunes[0])
     assert reason is None
-    assert text.split("\n")[:4] == ["T:Test Jig One", "M:6/8", "L:1/8", "K:D"]
+    assert text.split("\n")[:5] == ["T:Test Jig One", "M:6/8", "L:1/8", "Q:3/8=100", "K:D"]
 
 
 def test_tune_field_overrides_file_header():
