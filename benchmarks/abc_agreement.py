@@ -8,8 +8,8 @@ of notes matched (pitch, onset and duration within one abc2midi tick).
 Usage: PYTHONPATH=. python benchmarks/abc_agreement.py [--limit N] [--workers N]
 
 abc2midi ignores fields above the first X:, so the file header fields are
-copied into each tune before abc2midi reads it; rolls are removed because
-abc2midi plays them as ornaments and this converter does not.
+copied into each tune before abc2midi reads it; rolls and trills are removed
+because abc2midi plays them as ornaments and this converter does not.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 import music21
 
 from musicgen.abc import AbcError, parse_tune
-from musicgen.abc.oracle import abc2midi_path, compare, run_abc2midi, tune_ticks, without_rolls
+from musicgen.abc.oracle import abc2midi_path, compare, run_abc2midi, tune_ticks, without_ornaments
 from musicgen.abc.tunebook import RawTune, split_tunebook
 
 CORPUS = Path(music21.__file__).parent / "corpus"
@@ -59,7 +59,7 @@ def measure(raw: RawTune, collection: str) -> Result:
     lines = raw.text.split("\n")
     text = "\n".join([lines[0], *raw.header, *lines[1:]])
     try:
-        theirs = run_abc2midi(without_rolls(text))
+        theirs = run_abc2midi(without_ornaments(text))
     except (RuntimeError, OSError, EOFError, ValueError, subprocess.TimeoutExpired):
         # No MIDI file, a timeout or a MIDI file mido cannot read: no oracle for this tune.
         return result

@@ -5,8 +5,8 @@ never runs abc2midi. abc2midi 4.84 writes 480 ticks per quarter note and
 starts every note one tick late (ending it on time), so its onsets are moved
 one tick earlier before comparing. Its chord notes are staggered by 10 ticks
 unless ``%%MIDI chordattack 0`` is given, so that directive is added. It
-plays the roll ``~`` as ornament notes, which this converter does not, so
-:func:`without_rolls` removes rolls from the text given to it.
+plays rolls (``~``) and trills (``T``) as ornament notes, which this
+converter does not, so :func:`without_ornaments` removes them from its input.
 """
 
 from __future__ import annotations
@@ -55,13 +55,22 @@ def abc2midi_path() -> str | None:
     return shutil.which("abc2midi")
 
 
-def without_rolls(tune_text: str) -> str:
-    """Return ``tune_text`` without the roll decorations ``~`` and ``!roll!`` in music lines."""
+def without_ornaments(tune_text: str) -> str:
+    """Return ``tune_text`` without rolls and trills (``~ T !roll! !trill!``) in music lines.
+
+    Chord symbols and annotations keep their text, since ``T`` may appear in them.
+    """
     lines = tune_text.split("\n")
     return "\n".join(
-        line if re.match(r"^[A-Za-z+]:|^%", line) else line.replace("~", "").replace("!roll!", "")
-        for line in lines
+        line if re.match(r"^[A-Za-z+]:|^%", line) else _strip_ornaments(line) for line in lines
     )
+
+
+def _strip_ornaments(line: str) -> str:
+    parts = re.split(r'("[^"]*")', line)
+    for index in range(0, len(parts), 2):
+        parts[index] = re.sub(r"[~T]|!roll!|!trill!", "", parts[index])
+    return "".join(parts)
 
 
 def run_abc2midi(tune_text: str, timeout: float = 20.0) -> list[TickNote]:
