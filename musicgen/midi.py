@@ -161,7 +161,7 @@ def write_midi(
     """Write a tune as a MIDI file, atomically.
 
     The file is written to a temporary file in the same folder and then moved
-    into place, so ``path`` never holds a half-written file.
+    into place, so ``path`` never contains a half-written file.
 
     Args:
         tune: The tune.

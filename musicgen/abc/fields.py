@@ -98,7 +98,7 @@ def default_unit_length(meter: tuple[int, int] | None) -> Fraction:
 
 
 # ABC 2.1 section 3.1.8: Q: is one or more beat lengths, "=", and beats per
-# minute, with optional quoted text; the beat is the sum of the lengths. The
+# minute, with optional quoted text. The beat is the sum of the lengths. The
 # deprecated bare Q:120 and Q:C=120 count unit lengths per minute.
 def parse_tempo(value: str, unit_length: Fraction) -> float | None:
     """Read a tempo.

@@ -44,7 +44,7 @@ class Note:
 
 @dataclass(frozen=True)
 class TempoChange:
-    """A tempo that holds from ``time`` on, in quarter notes per minute."""
+    """A tempo in quarter notes per minute, in effect from ``time`` (beats) on."""
 
     time: Fraction
     qpm: float
@@ -52,7 +52,7 @@ class TempoChange:
 
 @dataclass(frozen=True)
 class MeterChange:
-    """A meter that holds from ``time`` (beats) on; None for ``M:none``."""
+    """A meter in effect from ``time`` (beats) on, or None for ``M:none``."""
 
     time: Fraction
     meter: tuple[int, int] | None
@@ -89,7 +89,8 @@ class Tune:
     Attributes:
         reference: The ``X:`` value as written.
         title: The first ``T:`` value, or an empty string.
-        meter: The first meter as (numerator, denominator), or None for ``M:none``.
+        meter: The first meter as (numerator, denominator), or None for
+            ``M:none``. A tune without ``M:`` is taken as 4/4, as abc2midi does.
         unit_length: The first unit note length, as a fraction of a whole note.
         key: The first ``K:`` value as written, such as ``"Ador"``.
         key_sharps: Sharps (positive) or flats (negative) of the first key signature.

@@ -32,7 +32,7 @@ TickNote = tuple[int, int, int]
 
 @dataclass
 class Agreement:
-    """How the notes of two conversions of one tune match.
+    """The match between two conversions of one tune, note by note.
 
     Attributes:
         matched: Notes with the same pitch, onset and duration within the tolerance.

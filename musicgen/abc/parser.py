@@ -1,7 +1,7 @@
 """Convert ABC tunes and tunebooks into notes: :func:`parse_tune` and :func:`parse_tunebook`.
 
 A tune is read line by line. The header, up to and including ``K:``, sets the
-meter, unit length, tempo and key; fields of the file header come first and
+meter, unit length, tempo and key. Fields of the file header come first, and
 the tune's own fields override them (ABC 2.1 section 2.2.2). Body lines are
 fields, directives or music; music goes through the lexer and one performer
 per voice, and playback then unrolls repeats and joins ties.
@@ -259,8 +259,8 @@ def _read_body_line(
 
 
 # ABC 2.1 section 3.2: fields in the body. V: switches voice, U: defines a
-# decoration symbol, K: M: L: Q: P: change the current voice; the others
-# (w:, W:, T:, N:, I:, s:, r:, +:) are text and are skipped on purpose.
+# decoration symbol, and K: M: L: Q: P: change the current voice. The others
+# (w:, W:, T:, N:, I:, s:, r:, +:) are text, so they are skipped on purpose.
 def _apply_body_field(
     voices: VoiceSet, header: _Header, name: str, value: str, line: int, column: int = 3
 ) -> None:

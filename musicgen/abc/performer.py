@@ -66,9 +66,9 @@ DYNAMICS = {
 # compound meter (6/8, 9/8, 12/8) and 2 otherwise.
 _TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
 
-# How a grace note's written length compares with the unit length. abc2midi
-# 4.84 plays each grace note as a quarter of the unit length, taken from the
-# note after it, and this converter does the same.
+# The length of a grace note, as a fraction of the unit length. abc2midi 4.84
+# plays each grace note as a quarter of the unit length, taken from the note
+# after it, and this converter does the same.
 GRACE_FRACTION = Fraction(1, 4)
 
 

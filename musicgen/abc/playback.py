@@ -1,8 +1,8 @@
 """Lay the events of one voice out in time: notes in beats, ties joined.
 
 Grace notes take their time from the start of the note after them, so the
-bar keeps its length: each lasts a quarter of the unit length (as abc2midi
-4.84 plays them), and a group takes at most half of that note.
+bar keeps its length. Each lasts a quarter of the unit length, as abc2midi
+4.84 plays them, and a group takes at most half of that note.
 """
 
 from __future__ import annotations

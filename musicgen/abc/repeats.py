@@ -70,9 +70,9 @@ def _follow_bar(
     bar = events[index]
     assert isinstance(bar, BarEvent)
     if bar.end_repeats and not skipped_in:
-        wanted = max(bar.end_repeats, state.start_colons) + 1
-        wanted = max(wanted, _last_ending(events, state.start, index))
-        if state.passes < wanted:
+        passes_needed = max(bar.end_repeats, state.start_colons) + 1
+        passes_needed = max(passes_needed, _last_ending(events, state.start, index))
+        if state.passes < passes_needed:
             state.passes += 1
             return state.start, False
         state.passes = 1

@@ -121,8 +121,8 @@ def _plan(args: argparse.Namespace, tunes: list[tuple[Path, Tune]]) -> list[_Job
         jobs.append(_Job(tune, target))
     existing = [job.target for job in jobs if job.target.exists()]
     if existing and not args.force:
-        shown = ", ".join(map(str, existing[:3])) + (" ..." if len(existing) > 3 else "")
-        raise UserError(f"{len(existing)} output files already exist ({shown}); pass --force")
+        listed = ", ".join(map(str, existing[:3])) + (" ..." if len(existing) > 3 else "")
+        raise UserError(f"{len(existing)} output files already exist ({listed}); pass --force")
     return jobs
 
 
