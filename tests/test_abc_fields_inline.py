@@ -135,3 +135,14 @@ def test_tempo_changes_written_to_midi(tmp_path):
         if message.type == "note_on" and message.velocity:
             notes.append(now)
     assert notes == [0, 10080, 20160]
+
+
+def test_midi_transpose_directive():
+    # abc2midi's %%MIDI transpose, in the header and in the body; a later K: keeps it.
+    notes = notes_of("X:1\nL:1/4\n%%MIDI transpose -12\nK:C\nc|\n%%MIDI transpose 2\nc|\nK:G\nc|\n")
+    assert [n.pitch for n in notes] == [60, 74, 74]
+
+
+def test_midi_nobarlines_keeps_accidentals_local():
+    notes = notes_of("X:1\nL:1/4\n%%MIDI nobarlines\nK:C\n^c c c\n")
+    assert [n.pitch for n in notes] == [73, 72, 72]

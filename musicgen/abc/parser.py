@@ -196,6 +196,10 @@ def _read_directive(header: _Header, text: str) -> None:
     propagate = _DIRECTIVE_PROPAGATE.match(text)
     if propagate and propagate.group(1) in ("not", "octave", "pitch"):
         header.propagate = propagate.group(1)
+    elif text.split()[:2] == ["%%MIDI", "nobarlines"]:
+        # abc2midi's directive for music without bar lines: an accidental
+        # applies to its own note only.
+        header.propagate = "not"
     header.directives.append(text)
 
 

@@ -183,6 +183,9 @@ class Performer:
     def _change_key(self, value: str) -> None:
         # ABC 2.1 section 3.1.14: a new key replaces the whole signature.
         key = parse_key(value)
+        if key.transpose == 0:
+            # A K: without transposition settings keeps the one in force.
+            key = replace(key, transpose=self.state.key.transpose)
         if key.has_tonic:
             self.state.key = key
             self.events.append(KeyEvent(key.sharps, key.is_minor))

@@ -22,6 +22,7 @@ _Change = TypeVar("_Change", TempoChange, MeterChange, KeyChange)
 
 _MIDI_PROGRAM = re.compile(r"^%%MIDI\s+program\s+(?:(\d+)\s+)?(\d+)")
 _MIDI_CHANNEL = re.compile(r"^%%MIDI\s+channel\s+(\d+)")
+_MIDI_TRANSPOSE = re.compile(r"^%%MIDI\s+transpose\s+(-?\d+)")
 _PITCH_SETTING = re.compile(r"(?:transpose|octave)=-?\d+|clef=\S*[+-]8|\S+[+-]8")
 
 # The name of the voice of a tune that has no V: field.
@@ -68,11 +69,19 @@ class VoiceSet:
         self.current_name = name
         return self.current
 
-    # abc2midi's %%MIDI program [channel] n and %%MIDI channel n directives.
+    # abc2midi's %%MIDI program [channel] n, channel n and transpose n directives.
     def directive(self, text: str, header: bool = False) -> None:
         """Apply a ``%%`` directive to the current voice, or to all voices in the header."""
         program = _MIDI_PROGRAM.match(text)
         channel = _MIDI_CHANNEL.match(text)
+        transpose = _MIDI_TRANSPOSE.match(text)
+        if transpose:
+            semitones = int(transpose.group(1))
+            if header:
+                self.initial.key = replace(self.initial.key, transpose=semitones)
+            state = self.current.state
+            state.key = replace(state.key, transpose=semitones)
+            return
         if program and 0 <= int(program.group(2)) <= 127:
             if header:
                 self.default_program = int(program.group(2))
