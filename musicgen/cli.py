@@ -29,6 +29,10 @@ COMMANDS = {
         "sample trained and untrained tunes as ABC and MIDI",
     ),
     "convert": ("musicgen.commands.convert", "convert ABC files to MIDI"),
+    "evaluate": (
+        "musicgen.commands.evaluate",
+        "compare sampled tunes with held-out real tunes and write a report",
+    ),
 }
 
 
