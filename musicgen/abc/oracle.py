@@ -7,6 +7,8 @@ one tick earlier before comparing. Its chord notes are staggered by 10 ticks
 unless ``%%MIDI chordattack 0`` is given, so that directive is added. It
 plays rolls (``~``) and trills (``T``) as ornament notes, which this
 converter does not, so :func:`without_ornaments` removes them from its input.
+It also swings the eighth notes of tunes with ``R:hornpipe`` (2:1), which is
+a playing style, not notation, so that function removes ``R:`` lines too.
 """
 
 from __future__ import annotations
@@ -56,11 +58,11 @@ def abc2midi_path() -> str | None:
 
 
 def without_ornaments(tune_text: str) -> str:
-    """Return ``tune_text`` without rolls and trills (``~ T !roll! !trill!``) in music lines.
+    """Return ``tune_text`` without rolls and trills (``~ T !roll! !trill!``) and ``R:`` lines.
 
     Chord symbols and annotations keep their text, since ``T`` may appear in them.
     """
-    lines = tune_text.split("\n")
+    lines = [line for line in tune_text.split("\n") if not line.startswith("R:")]
     return "\n".join(
         line if re.match(r"^[A-Za-z+]:|^%", line) else _strip_ornaments(line) for line in lines
     )
