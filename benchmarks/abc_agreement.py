@@ -1,9 +1,9 @@
 """Measure the ABC converter on every .abc tunebook bundled with music21.
 
-For each collection of the music21 corpus it prints how many tunes convert
-(lenient mode), how many convert in strict mode, and how closely the notes
-agree with abc2midi: the share of tunes whose notes all match, and the share
-of notes matched (pitch, onset and duration within one abc2midi tick).
+For each collection of the music21 corpus it prints the share of tunes that
+convert in lenient and in strict mode. It also prints two measures of
+agreement with abc2midi: the share of tunes whose notes all match, and the
+share of notes matched (pitch, onset and duration within one abc2midi tick).
 
 Usage: PYTHONPATH=. python benchmarks/abc_agreement.py [--limit N] [--workers N]
 

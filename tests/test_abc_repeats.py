@@ -58,7 +58,7 @@ def test_variant_endings(body, expected):
     assert pitches(body) == expected
 
 
-def test_tie_at_end_of_first_ending_does_not_join():
+def test_tie_into_second_ending():
     # ABC 2.1 section 4.11: the tie leads back to the repeat, not into ending 2.
     tune = parse_tune("X:1\nL:1/4\nK:C\n|: C |1 E2- :|2 E2 ||\n", strict=True)
     notes = [(n.pitch, n.start, n.duration) for n in tune.notes]
