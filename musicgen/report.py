@@ -133,6 +133,7 @@ def write_report(folder: Path, evaluation: Evaluation) -> Path:
         "",
         format_table(HEADLINE_COLUMNS, headline_rows(evaluation.sets), True),
     ]
+
     parts += [
         "",
         "extracted: a K: line with notes after it; strict: converts under strict ABC 2.1; "
@@ -143,6 +144,7 @@ def write_report(folder: Path, evaluation: Evaluation) -> Path:
         f"consecutive bars found in one training tune ({PLAGIARISM_BARS} or more is plagiarised). "
         "Bars are compared by their notes (onset in the bar, pitch, length).",
     ]
+
     if evaluation.likelihood:
         parts += ["", f"## Likelihood on the held-out tunes ({real_name})", ""]
         header: tuple[str, ...] = (
@@ -153,9 +155,11 @@ def write_report(folder: Path, evaluation: Evaluation) -> Path:
             "characters",
         )
         parts.append(format_table(header, _likelihood_rows(evaluation.likelihood), True))
+
     parts += ["", "## Music", ""]
     header = ("set", "tunes with bars", "pitch range", "PC entropy", "bars", "repeats")
     parts.append(format_table(header, _music_rows(evaluation.sets), True))
+
     if evaluation.overlap:
         parts += ["", f"## Overlap with {real_name} (MGEval, Yang and Lerch 2018)", ""]
         parts.append(
@@ -167,6 +171,7 @@ def write_report(folder: Path, evaluation: Evaluation) -> Path:
             for name, values in evaluation.overlap.items()
         ]
         parts += ["", format_table(("set", *FEATURES), rows, True)]
+
     if evaluation.renderer:
         parts += ["", f"Audio rendered with {evaluation.renderer}."]
     parts += ["", "## Figures", ""]

@@ -1,10 +1,10 @@
 """Find the written bars of a tune: their lengths, meters, notes and bar lines.
 
 The converter lays notes out as played, with repeats unrolled, and keeps no
-bar times. To see the bars as written, this module rewrites the tune body:
-every bar line becomes a plain ``|``, variant ending numbers are dropped, so
-nothing repeats, and an inline tempo field ``[Q:1/4=N]`` with a unique ``N``
-is put at the start of each bar. The converter then reports each marker as a
+bar times. To see the bars as written, this module rewrites the tune body.
+Every bar line becomes a plain ``|`` and variant ending numbers are dropped,
+so nothing repeats. An inline tempo field ``[Q:1/4=N]`` with a unique ``N``
+goes at the start of each bar. The converter then reports each marker as a
 tempo change, whose time is the start of that bar in written order. ``Q:`` and
 ``P:`` fields of the tune are dropped first, because they would add tempo
 changes or reorder the music.
@@ -25,7 +25,7 @@ from musicgen.abc import AbcError, Tune, parse_tune
 from musicgen.abc.fields import parse_meter
 
 # A marker's tempo is MARKER_BASE + the bar's index, in quarter notes per
-# minute; no real tune asks for a tempo this fast.
+# minute; no real tune has a tempo this fast.
 MARKER_BASE = 1_000_000
 
 # A bar line with its repeat colons, then an optional variant ending number
@@ -44,7 +44,7 @@ BarNote = tuple[Fraction, int, Fraction]
 
 @dataclass(frozen=True)
 class BarLine:
-    """What separates two written bars; several bar lines in a row are merged.
+    """The bar lines between two written bars, merged when several stand in a row.
 
     Attributes:
         end_repeat: A repeat ends here (``:|`` or ``::``).
@@ -89,7 +89,7 @@ class Bar:
 
     @property
     def expected_length(self) -> Fraction | None:
-        """The length the meter asks for, in quarter-note beats, or None in free meter."""
+        """The length the meter expects, in quarter-note beats, or None in free meter."""
         if self.meter is None:
             return None
         return Fraction(4 * self.meter[0], self.meter[1])
@@ -189,6 +189,7 @@ def _scan_token(scan: _Scan, line: str, index: int) -> int:
     char = line[index]
     if char == "%":
         return len(line)
+
     if char == '"' or (char in "!+" and line.find(char, index + 1) > 0):
         end = line.find(char, index + 1)
         end = len(line) if end < 0 else end + 1
@@ -199,6 +200,7 @@ def _scan_token(scan: _Scan, line: str, index: int) -> int:
         end = len(line) if end < 0 else end + 1
         scan.pieces.append(line[index:end])
         return end
+
     inline = _INLINE_FIELD.match(line, index)
     if inline:
         _scan_field(scan, inline.group(1), inline.group(2), inline.group(0))
@@ -211,6 +213,7 @@ def _scan_token(scan: _Scan, line: str, index: int) -> int:
     if bar:
         scan.bar_line(_classify(bar.group(1), bar.group(2) is not None))
         return bar.end()
+
     tuplet = _TUPLET.match(line, index)
     if tuplet:
         scan.pieces.append(tuplet.group(0))

@@ -1,7 +1,6 @@
 """Compare two sets of tunes by the distribution of feature distances.
 
-After MGEval (Yang and Lerch, "On the evaluation of generative models in
-music", Neural Computing and Applications, 2018): for one feature, the
+In the manner of MGEval (Yang and Lerch, 2018), one feature at a time: the
 distances between all pairs of real tunes (intra-set) and the distances
 between each generated and each real tune (inter-set) are smoothed into
 densities with a Gaussian kernel. The overlap area of the two densities is
@@ -45,8 +44,8 @@ def gaussian_density(samples: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Estimate the density of ``samples`` at ``grid`` with a Gaussian kernel.
 
     The bandwidth follows Silverman's rule of thumb, 0.9 min(sd, IQR/1.34)
-    n^(-1/5). When the samples barely spread (all equal, say), it falls back
-    to a hundredth of the grid's span, so the density stays a narrow peak.
+    n^(-1/5), with the standard deviation alone when the IQR is 0. It is at
+    least a hundredth of the grid's span, so equal samples make a narrow peak.
     """
     spread = min(np.std(samples), np.subtract(*np.percentile(samples, [75, 25])) / 1.34)
     if spread <= 0:

@@ -55,8 +55,9 @@ class TuneMetrics:
         pitches: MIDI pitches of the notes in written order.
         in_key_notes: Notes whose pitch class is in the scale of the key signature.
         note_lengths: Notes per :data:`NOTE_LENGTH_LABELS` bin.
-        longest_copy: The most consecutive bars found in one training tune,
-            or None before :class:`~musicgen.evaluation.novelty.TrainingIndex` fills it.
+        longest_copy: The maximum number of consecutive bars found in one
+            training tune; None for a tune without bars, and until
+            :meth:`musicgen.evaluation.novelty.TrainingIndex.fill` sets it.
         four_bar_found: 4-bar sequences of the tune found in the training set.
         four_bar_total: 4-bar sequences in the tune.
     """
@@ -163,10 +164,10 @@ def count_complete_bars(bars: Sequence[Bar]) -> tuple[int, int]:
 
     Not checked: bars in free meter, the last bar, and the first bar when it
     is shorter than the meter (a pickup). A bar fits when its length equals
-    the meter's, or when it is short and makes one full bar with a short bar
-    that a repeat or section mark splits from it: the bar across a section
-    bar line (``||``, ``|:``, ``:|``, variant endings), or, for the bar before
-    ``:|``, the first bar of the part that is repeated.
+    the meter's. A short bar also fits when, together with a partner bar, it
+    makes one full bar. Its partners are the bars across a section bar line
+    (``||``, ``|:``, ``:|``, variant endings) and, for the bar before ``:|``,
+    the first bar of the part that is repeated.
 
     Returns:
         (checked, complete).
@@ -206,6 +207,7 @@ def _completes_split_bar(
 def measure_tune(text: str, source: str = "<string>") -> TuneMetrics:
     """Measure one ABC tune text; a tune that does not convert gets only its validity levels."""
     metrics = TuneMetrics(text)
+
     key = _KEY_LINE.search(text)
     if key is not None:
         body_start = text.find("\n", key.start())
@@ -217,6 +219,7 @@ def measure_tune(text: str, source: str = "<string>") -> TuneMetrics:
         metrics.parsed = True
     except AbcError as error:
         metrics.problem = str(error)
+
     written = read_written(text)
     try:
         tune = parse_tune(text, strict=False, source=source)
@@ -226,6 +229,7 @@ def measure_tune(text: str, source: str = "<string>") -> TuneMetrics:
     metrics.converts = bool(tune.notes)
     if written is None:
         return metrics
+
     metrics.bars = written.bars
     metrics.checked_bars, metrics.complete_bars = count_complete_bars(written.bars)
     changes = written.tune.key_changes or []

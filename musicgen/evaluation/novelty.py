@@ -47,8 +47,8 @@ class TrainingIndex:
         return [self._ids.get(bar.notes) for bar in bars]
 
     def longest_copy(self, bars: Sequence[Bar]) -> int:
-        """Return the most consecutive bars of ``bars`` that also follow each other in one
-        training tune."""
+        """Return the maximum number of consecutive bars of ``bars`` found in that order
+        in one training tune."""
         longest = 0
         # (training tune, position) -> length of the copied run that ends there.
         runs: dict[tuple[int, int], int] = {}
