@@ -91,14 +91,13 @@ def main(args: argparse.Namespace) -> int:
 
     from musicgen.config import TrainConfig
     from musicgen.corpus import load_corpus, split_train_validation
-    from musicgen.evaluation.bars import read_written
-    from musicgen.evaluation.distances import FEATURES, feature_overlap
     from musicgen.evaluation.metrics import summarize
-    from musicgen.evaluation.novelty import TrainingIndex
     from musicgen.report import Evaluation, write_report
     from musicgen.train import read_history
 
     config = TrainConfig.load(run.config)
+    # NOTE: the split is made again from the corpus files as they are now; if
+    # they changed since training, the real tunes differ from training's.
     corpus = load_corpus(config.data)
     training, validation = split_train_validation(
         corpus.tunes, config.validation_fraction, config.seed
@@ -116,8 +115,7 @@ def main(args: argparse.Namespace) -> int:
         f"(validation fraction {config.validation_fraction}, seed {config.seed}); "
         f"novelty is measured against its {len(training)} training tunes."
     )
-    real = summarize("real", [tune.text for tune in validation])
-    evaluation.sets.append(real)
+    evaluation.sets.append(summarize("real", [tune.text for tune in validation]))
 
     models = _load_models(run, config, args.seed)
     for name, model in models.items():
@@ -130,20 +128,29 @@ def main(args: argparse.Namespace) -> int:
     for name, texts in sides.items():
         evaluation.sets.append(summarize(name, texts))
 
-    index = TrainingIndex(
-        written.bars for written in map(read_written, (tune.text for tune in training)) if written
-    )
-    for summary in evaluation.sets:
-        index.fill(summary.tunes)
-    for summary in evaluation.sets[1:]:
-        evaluation.overlap[summary.name] = {
-            feature: feature_overlap(real.tunes, summary.tunes, feature) for feature in FEATURES
-        }
+    _compare(evaluation, [tune.text for tune in training])
     if args.wav:
         evaluation.renderer = _render_audio(midi_files, folder / "audio")
     report = write_report(folder, evaluation)
     _print_summary(evaluation, report)
     return 0
+
+
+def _compare(evaluation: Evaluation, training_texts: list[str]) -> None:
+    """Fill in each set's novelty against the training tunes and its overlap with the real set."""
+    from musicgen.evaluation.bars import read_written
+    from musicgen.evaluation.distances import FEATURES, feature_overlap
+    from musicgen.evaluation.novelty import TrainingIndex
+
+    written = [read_written(text) for text in training_texts]
+    index = TrainingIndex(tune.bars for tune in written if tune is not None)
+    for summary in evaluation.sets:
+        index.fill(summary.tunes)
+    real = evaluation.sets[0]
+    for summary in evaluation.sets[1:]:
+        evaluation.overlap[summary.name] = {
+            feature: feature_overlap(real.tunes, summary.tunes, feature) for feature in FEATURES
+        }
 
 
 def _load_models(run: RunPaths, config: TrainConfig, seed: int) -> dict[str, CharRNN]:
