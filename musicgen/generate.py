@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicgen.abc import AbcError, parse_tune
+from musicgen.constrain import TuneChecker
 from musicgen.files import write_text_atomic
 from musicgen.midi import write_midi
 from musicgen.sample import Sampler, SamplingSettings
@@ -93,15 +94,19 @@ def write_side(
     result = SideResult(name, mode, folder)
     for number, sample in enumerate(samples, start=1):
         stem = f"{name}-{number:02d}"
-        tune_text = extract_tune(sample)
         song = SongFiles(number, sample, folder / f"{stem}.abc")
+        title = f"{name.capitalize()} tune {number}"
+        tune_text = extract_tune(sample)
         if tune_text is None:
-            write_text_atomic(song.abc_path, sample.rstrip("\n") + "\n")
-            song.problem = "no K: field with notes after it"
-            result.songs.append(song)
-            continue
-        song.extracted = True
-        song.text = finish_tune(tune_text, number, f"{name.capitalize()} tune {number}")
+            # Not a tune, but its note letters can still be heard: read the whole
+            # sample as music in C major. Empty lines are dropped because one
+            # would end the tune (ABC 2.1, section 2.2).
+            lines = [line for line in sample.split("\n") if line.strip()]
+            song.text = finish_tune("\n".join(["K:C", *lines]), number, title)
+            song.problem = "no K: field with notes after it; read as music in C major"
+        else:
+            song.extracted = True
+            song.text = finish_tune(tune_text, number, title)
         write_text_atomic(song.abc_path, song.text)
         _convert(song, folder / f"{stem}.mid", program)
         result.songs.append(song)
@@ -114,7 +119,7 @@ def _convert(song: SongFiles, midi_path: Path, program: int) -> None:
         parse_tune(song.text, strict=True, source=source)
         song.parsed = True
     except AbcError as error:
-        song.problem = str(error)
+        song.problem = song.problem or str(error)
     try:
         tune = parse_tune(song.text, strict=False, source=source)
     except AbcError as error:
@@ -127,7 +132,16 @@ def _convert(song: SongFiles, midi_path: Path, program: int) -> None:
     song.midi_path = midi_path
 
 
-def sample_side(sampler: Sampler, count: int, settings: SamplingSettings, prime: str) -> list[str]:
-    """Sample ``count`` tunes with ``sampler``; a thin seam that tests and benchmarks reuse."""
-    logger.info("sampling %d tunes of at most %d characters", count, settings.max_length)
-    return sampler.sample(count, settings, prime)
+def sample_side(
+    sampler: Sampler,
+    count: int,
+    settings: SamplingSettings,
+    prime: str,
+    checker: TuneChecker | None = None,
+) -> list[str]:
+    """Sample ``count`` tunes, line by line under ``checker`` when one is given."""
+    mode = "constrained" if checker else "plain"
+    logger.info("sampling %d tunes (%s) of at most %d characters", count, mode, settings.max_length)
+    if checker is None:
+        return sampler.sample(count, settings, prime)
+    return sampler.sample_checked(count, settings, checker, prime)

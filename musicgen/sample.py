@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from musicgen.constrain import TuneChecker
 from musicgen.model import CharRNN
 from musicgen.vocab import Vocabulary
 
@@ -152,3 +153,129 @@ class Sampler:
             ids = tf.constant(next_ids[:, None])  # (count, 1)
         logger.debug("sampled %d tunes in %d steps", count, length)
         return [prime + self.vocab.decode(row[:length]) for row in generated]
+
+    def sample_checked(
+        self,
+        count: int,
+        settings: SamplingSettings,
+        checker: TuneChecker,
+        prime: str = "",
+        max_attempts: int = 20,
+    ) -> list[str]:
+        """Sample ``count`` tunes whose every line passes ``checker``.
+
+        When a tune finishes a line (or the whole tune), ``checker`` looks at
+        its text so far. A rejected line is drawn again from the recurrent
+        state and input at its start. After ``max_attempts`` rejections in a
+        row, or at ``settings.max_length``, the tune ends at its last accepted
+        line.
+
+        Raises:
+            UnknownCharacterError: the primer holds characters outside the vocabulary.
+        """
+        advance = self._advance_function(settings)
+        prime_ids = self.vocab.encode(prime, add_start=True)
+        newline = self.vocab.encode("\n")[0] if "\n" in self.vocab.characters else -1
+        # Feed all but the last primer id, so each step then feeds one id per tune.
+        states = self.model.initial_states(count)
+        if len(prime_ids) > 1:
+            head = tf.constant(np.repeat(prime_ids[None, :-1], count, axis=0))
+            _, states = advance(head, states, tf.constant([settings.seed, -1]))
+        rows = [_Row(prime, int(prime_ids[-1])) for _ in range(count)]
+        for row, snapshot in zip(rows, _split_states(states), strict=True):
+            row.snapshot = snapshot
+
+        for position in range(settings.max_length):
+            if all(row.done for row in rows):
+                break
+            ids = tf.constant([[row.next_input] for row in rows])  # (count, 1)
+            seed = tf.constant([settings.seed, position], dtype=tf.int32)
+            drawn, states = advance(ids, states, seed)
+            restore: dict[int, list[np.ndarray]] = {}
+            split = None
+            for index, (row, token) in enumerate(zip(rows, drawn.numpy(), strict=True)):
+                if row.done:
+                    continue
+                token = int(token)
+                if token == self.vocab.end_id or token == newline:
+                    split = split or _split_states(states)
+                    self._end_line(row, token, split[index], checker, max_attempts, restore, index)
+                else:
+                    row.line.append(token)
+                    row.next_input = token
+            if restore:
+                states = _replace_rows(states, restore)
+        return [row.accepted for row in rows]
+
+    def _end_line(
+        self,
+        row: _Row,
+        token: int,
+        state_after: list[np.ndarray],
+        checker: TuneChecker,
+        max_attempts: int,
+        restore: dict[int, list[np.ndarray]],
+        index: int,
+    ) -> None:
+        finished = token == self.vocab.end_id
+        line = self.vocab.decode(row.line)
+        text = row.accepted + line + ("" if finished else "\n")
+        if not finished and not line.strip():
+            # An empty line ends a tune (ABC 2.1, section 2.2), so a tune may not contain one.
+            problem: str | None = "empty line inside the tune"
+        else:
+            problem = checker.problem(text.rstrip("\n"), finished=finished)
+        if problem is None:
+            row.accepted = text
+            row.line = []
+            row.attempts = 0
+            row.done = finished
+            row.snapshot = state_after
+            row.snapshot_input = token
+            row.next_input = token
+            return
+        row.attempts += 1
+        logger.debug("line rejected (attempt %d): %s", row.attempts, problem)
+        row.line = []
+        if row.attempts >= max_attempts:
+            logger.debug(
+                "tune ended at its last valid line after %d rejected attempts: %s",
+                row.attempts,
+                problem,
+            )
+            row.done = True
+            return
+        restore[index] = row.snapshot
+        row.next_input = row.snapshot_input
+
+
+@dataclass
+class _Row:
+    """The progress of one tune in constrained sampling."""
+
+    accepted: str
+    snapshot_input: int
+    line: list[int] = field(default_factory=list)
+    attempts: int = 0
+    done: bool = False
+    snapshot: list[np.ndarray] = field(default_factory=list)
+    next_input: int = 0
+
+    def __post_init__(self) -> None:
+        self.next_input = self.snapshot_input
+
+
+def _split_states(states: list[tf.Tensor]) -> list[list[np.ndarray]]:
+    """Turn per-layer states of shape (batch, units) into one list of rows per tune."""
+    arrays = [state.numpy() for state in states]
+    return [[array[row] for array in arrays] for row in range(arrays[0].shape[0])]
+
+
+def _replace_rows(
+    states: list[tf.Tensor], replacements: dict[int, list[np.ndarray]]
+) -> list[tf.Tensor]:
+    arrays = [state.numpy().copy() for state in states]
+    for row, row_states in replacements.items():
+        for array, value in zip(arrays, row_states, strict=True):
+            array[row] = value
+    return [tf.constant(array) for array in arrays]

@@ -305,8 +305,9 @@ class LineLexer:
                 # ABC 2.0 used a lone "!" as a score line break.
                 self.index += 1
                 return
-            self.problem(UnterminatedError, "decoration is never closed with '+', skipped")
-            self.index = len(self.text)
+            # Only the '+' is skipped: the rest of the line may still hold notes.
+            self.problem(UnterminatedError, "decoration is never closed with '+'; '+' skipped")
+            self.index += 1
             return
         name = self.text[self.index + 1 : end]
         self.tokens.append(DecorationToken(self.line, self.index + 1, name))

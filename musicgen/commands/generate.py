@@ -57,6 +57,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="General MIDI program, 0 to 127 (default 0, acoustic grand piano)",
     )
     parser.add_argument(
+        "--sampling",
+        choices=("constrained", "plain"),
+        default="constrained",
+        help="how the trained model samples: 'constrained' redraws every line that breaks "
+        "strict ABC or has a bar of the wrong length; 'plain' draws freely (default constrained)",
+    )
+    parser.add_argument(
+        "--untrained-sampling",
+        choices=("constrained", "plain"),
+        default="plain",
+        help="how the untrained model samples (default plain, the honest baseline)",
+    )
+    parser.add_argument(
         "--wav",
         action="store_true",
         help="also render each .mid to .wav (fluidsynth with a General MIDI soundfont when "
@@ -81,6 +94,7 @@ def main(args: argparse.Namespace) -> int:
     run = find_run(args.run, args.output_dir)
 
     from musicgen.config import TrainConfig
+    from musicgen.constrain import TuneChecker
     from musicgen.generate import sample_side, write_side
     from musicgen.model import build_model, load_model
     from musicgen.sample import Sampler, SamplingSettings
@@ -108,14 +122,19 @@ def main(args: argparse.Namespace) -> int:
     folder = fresh_directory(
         args.output_dir / "generated", f"{time.strftime('%Y%m%d-%H%M%S')}-{run.root.name}"
     )
-    mode = f"plain sampling, temperature {settings.temperature}"
+    drawing = f"temperature {settings.temperature}"
     if settings.top_k:
-        mode += f", top-k {settings.top_k}"
+        drawing += f", top-k {settings.top_k}"
     if settings.top_p < 1:
-        mode += f", top-p {settings.top_p}"
+        drawing += f", top-p {settings.top_p}"
     sides = []
-    for name, model in (("trained", trained_model), ("untrained", untrained_model)):
-        samples = sample_side(Sampler(model, vocab), args.count, settings, prime)
+    for name, model, sampling in (
+        ("trained", trained_model, args.sampling),
+        ("untrained", untrained_model, args.untrained_sampling),
+    ):
+        checker = TuneChecker() if sampling == "constrained" else None
+        samples = sample_side(Sampler(model, vocab), args.count, settings, prime, checker)
+        mode = f"{sampling} sampling, {drawing}"
         sides.append(write_side(name, mode, samples, folder / name, program=args.program))
 
     _print_summary(sides, args.count)

@@ -157,7 +157,10 @@ def read_written(text: str) -> WrittenTune | None:
         if not line.strip() or scan.stopped:
             break
         _scan_line(scan, line)
-        scan.lines.append("".join(scan.pieces))
+        rewritten = "".join(scan.pieces)
+        # A line left empty by the rewrite (a lone bar line) would end the tune.
+        if rewritten.strip():
+            scan.lines.append(rewritten)
         scan.pieces = []
     if scan.has_content:
         scan.boundaries.append(BarLine(section=True))
