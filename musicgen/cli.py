@@ -84,10 +84,11 @@ def configure_logging(verbose: int, quiet: bool) -> None:
         level = logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     if verbose < 2:
-        # TensorFlow's C++ start-up messages are noise to users of the command line.
+        # TensorFlow's C++ start-up messages, such as "failed call to cuInit" on a
+        # machine without a GPU, are noise to users of the command line.
         import os
 
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
