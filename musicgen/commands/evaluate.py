@@ -198,10 +198,11 @@ def _sample_sides(
             raise UserError(str(error)) from error
         name = f"{model_name} T={temperature:g}"
         samples = sample_side(Sampler(models[model_name], vocab), args.count, settings, "")
-        side = write_side(
-            name, f"temperature {temperature:g}", samples, folder / f"{model_name}-t{temperature:g}"
-        )
-        sides[name] = [song.text for song in side.songs]
+        stem = f"{model_name}-t{temperature:g}"
+        side = write_side(stem, f"temperature {temperature:g}", samples, folder / stem)
+        # The raw samples are measured: write_side adds X:, T: and, to a sample
+        # without a key, K:C, which would hide what the network wrote.
+        sides[name] = samples
         midi_files += [song.midi_path for song in side.songs if song.midi_path is not None]
     evaluation.settings.append(
         f"Generated tunes: {args.count} per set, plain sampling, at most {args.max_length} "
