@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicgen.abc import AbcError, parse_tune
-from musicgen.constrain import TuneChecker
+from musicgen.abc.fields import default_unit_length, parse_meter
+from musicgen.abc.keys import parse_key
 from musicgen.files import write_text_atomic
 from musicgen.midi import write_midi
 from musicgen.sample import Sampler, SamplingSettings
@@ -17,6 +18,10 @@ logger = logging.getLogger(__name__)
 
 _KEY_LINE = re.compile(r"^K:", re.MULTILINE)
 _NOTE = re.compile(r"[A-Ga-g]")
+# A bar line as the lexer reads it, with the variant ending attached to it.
+_BAR_LINE = re.compile(r":*\[\|\]|:*\[\||:*\|[|\]]*:*|::+")
+_FIELD_LINE = re.compile(r"^[A-Za-z+]:")
+_CONTENT = re.compile(r"[A-Ga-gzx]")
 
 
 @dataclass
@@ -132,16 +137,82 @@ def _convert(song: SongFiles, midi_path: Path, program: int) -> None:
     song.midi_path = midi_path
 
 
+def conditioning_primer(
+    meter: str | None = None, key: str | None = None, rhythm: str | None = None
+) -> str:
+    """Return header lines that ask for a meter, key and rhythm, as the training text writes them.
+
+    The lines come in the order of :data:`musicgen.corpus.MUSICAL_HEADER_FIELDS`
+    (``R:``, ``M:``, ``L:``, ``K:``), each ending with a line break; the title
+    is left to the network. ``L:`` is the default unit length of the meter
+    (ABC 2.1 section 3.1.7), which is what the cleaned corpora write. With no
+    key the header stays open, so the network writes the rest of it.
+
+    Raises:
+        ValueError: ``meter`` or ``key`` is not valid.
+    """
+    if key:
+        parse_key(key)
+    lines = []
+    if rhythm:
+        lines.append(f"R:{rhythm}")
+    if meter:
+        unit = default_unit_length(parse_meter(meter))
+        lines += [f"M:{meter}", f"L:{unit.numerator}/{unit.denominator}"]
+    if key:
+        lines.append(f"K:{key}")
+    return "".join(line + "\n" for line in lines)
+
+
+def cut_after_bars(text: str, max_bars: int) -> str:
+    """Cut a tune after the bar line that closes its ``max_bars``-th bar; 0 keeps it whole.
+
+    Bars are counted in the music lines after the ``K:`` field; a bar line
+    closes a bar when a note or rest stands between it and the previous one.
+    """
+    if max_bars <= 0:
+        return text
+    key = _KEY_LINE.search(text)
+    start = text.find("\n", key.start()) if key else -1
+    if start < 0:
+        return text
+    closed = 0
+    offset = start + 1
+    content = False
+    for line in text[offset:].split("\n"):
+        if not _FIELD_LINE.match(line):
+            previous = 0
+            for match in _BAR_LINE.finditer(line):
+                content = content or bool(_CONTENT.search(line, previous, match.start()))
+                if content:
+                    closed += 1
+                    content = False
+                    if closed >= max_bars:
+                        return text[: offset + match.end()]
+                previous = match.end()
+            content = content or bool(_CONTENT.search(line, previous))
+        offset += len(line) + 1
+    return text
+
+
 def sample_side(
     sampler: Sampler,
     count: int,
     settings: SamplingSettings,
     prime: str,
-    checker: TuneChecker | None = None,
+    constrained: bool = False,
 ) -> list[str]:
-    """Sample ``count`` tunes, line by line under ``checker`` when one is given."""
-    mode = "constrained" if checker else "plain"
+    """Sample ``count`` tunes, under the ABC state machine when ``constrained``.
+
+    Raises:
+        UnknownCharacterError: the primer holds characters outside the vocabulary.
+        InvalidPrimerError: the state machine rejects the primer (constrained only).
+    """
+    mode = "constrained" if constrained else "plain"
     logger.info("sampling %d tunes (%s) of at most %d characters", count, mode, settings.max_length)
-    if checker is None:
-        return sampler.sample(count, settings, prime)
-    return sampler.sample_checked(count, settings, checker, prime)
+    if constrained:
+        from musicgen.constrain.masked import sample_constrained
+
+        return sample_constrained(sampler, count, settings, prime)
+    texts = sampler.sample(count, settings, prime)
+    return [cut_after_bars(text, settings.max_bars) for text in texts]

@@ -1,16 +1,21 @@
-"""Sample tunes from a network: batched, one recurrent step per character, state carried along."""
+"""Sample tunes from a network: batched, one recurrent step per character, state carried along.
+
+Plain sampling runs the whole loop inside one compiled TensorFlow graph
+(``tf.while_loop``), so the host sees the tunes only once they are done.
+Constrained sampling (:mod:`musicgen.constrain.masked`) needs the drawn
+characters on the host after each step and uses :meth:`Sampler.masked_step`.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from musicgen.constrain import TuneChecker
 from musicgen.model import CharRNN
 from musicgen.vocab import Vocabulary
 
@@ -29,6 +34,8 @@ class SamplingSettings:
             probabilities add up to at least p (nucleus sampling); 1 keeps all.
         max_length: Characters per tune at most, primer excluded.
         seed: Seed of the random draws; the same seed gives the same tunes.
+        max_bars: Bars per tune at most, counted by closed bar lines in the
+            tune body; 0 for no limit.
     """
 
     temperature: float = 1.0
@@ -36,6 +43,7 @@ class SamplingSettings:
     top_p: float = 1.0
     max_length: int = 1000
     seed: int = 0
+    max_bars: int = 0
 
     def __post_init__(self) -> None:
         if self.temperature <= 0:
@@ -46,6 +54,8 @@ class SamplingSettings:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.max_length < 1:
             raise ValueError(f"max_length must be at least 1, got {self.max_length}")
+        if self.max_bars < 0:
+            raise ValueError(f"max_bars must be 0 (off) or more, got {self.max_bars}")
 
 
 def filter_logits(logits: tf.Tensor, temperature: float, top_k: int, top_p: float) -> tf.Tensor:
@@ -76,8 +86,16 @@ def filter_logits(logits: tf.Tensor, temperature: float, top_k: int, top_p: floa
     return logits
 
 
-def choose_next(logits: tf.Tensor, settings: SamplingSettings, seed: tf.Tensor) -> tf.Tensor:
-    """Draw one id per row of ``logits`` (batch, vocab); ``seed`` is a stateless seed pair."""
+def choose_next(
+    logits: tf.Tensor, settings: SamplingSettings, seed: tf.Tensor, mask: tf.Tensor | None = None
+) -> tf.Tensor:
+    """Draw one id per row of ``logits`` (batch, vocab); ``seed`` is a stateless seed pair.
+
+    ``mask`` (batch, vocab), when given, is True for the ids that may be
+    drawn; top-k and top-p then choose among those only.
+    """
+    if mask is not None:
+        logits = tf.where(mask, tf.cast(logits, tf.float32), float("-inf"))
     filtered = filter_logits(logits, settings.temperature, settings.top_k, settings.top_p)
     drawn = tf.random.stateless_categorical(filtered, 1, seed=seed, dtype=tf.int32)
     return drawn[:, 0]  # (batch,)
@@ -93,23 +111,71 @@ class Sampler:
     def __init__(self, model: CharRNN, vocab: Vocabulary) -> None:
         self.model = model
         self.vocab = vocab
-        self._compiled: dict[tuple[float, int, float], Callable[..., Any]] = {}
+        self._loops: dict[tuple[float, int, float], Callable[..., Any]] = {}
+        self._steps: dict[tuple[float, int, float], Callable[..., Any]] = {}
 
-    def _advance_function(self, settings: SamplingSettings) -> Callable[..., Any]:
-        """Return the compiled step: feed ids, carry the states, draw the next ids."""
+    def _loop_function(self, settings: SamplingSettings) -> Callable[..., Any]:
+        """Return the compiled sampling loop for the drawing settings."""
         key = (settings.temperature, settings.top_k, settings.top_p)
-        if key not in self._compiled:
+        if key not in self._loops:
+            self._loops[key] = tf.function(self._make_loop(settings), reduce_retracing=True)
+        return self._loops[key]
 
-            def advance(
-                ids: tf.Tensor, states: list[tf.Tensor], seed: tf.Tensor
+    def _make_loop(self, settings: SamplingSettings) -> Callable[..., Any]:
+        model = self.model
+        end_id = self.vocab.end_id
+
+        def loop(
+            prime: tf.Tensor,
+            states: list[tf.Tensor],
+            seed: tf.Tensor,
+            length: tf.Tensor,
+            stop_at_end: tf.Tensor,
+        ) -> tf.Tensor:
+            logits, states = model(prime, states=states, return_state=True, training=False)
+            first = choose_next(logits[:, -1, :], settings, tf.stack([seed, 0]))  # (batch,)
+            drawn = tf.TensorArray(tf.int32, size=0, dynamic_size=True).write(0, first)
+
+            def running(step, ids, states, finished, drawn):  # type: ignore[no-untyped-def]
+                all_done = tf.logical_and(stop_at_end, tf.reduce_all(finished))
+                return tf.logical_and(step < length, tf.logical_not(all_done))
+
+            def advance(step, ids, states, finished, drawn):  # type: ignore[no-untyped-def]
+                logits, states = model(
+                    ids[:, None], states=states, return_state=True, training=False
+                )  # logits: (batch, 1, vocab)
+                next_ids = choose_next(logits[:, -1, :], settings, tf.stack([seed, step]))
+                next_ids = tf.where(finished, end_id, next_ids)
+                finished = tf.logical_or(finished, tf.equal(next_ids, end_id))
+                return step + 1, next_ids, states, finished, drawn.write(step, next_ids)
+
+            *_, drawn = tf.while_loop(
+                running,
+                advance,
+                (tf.constant(1), first, states, tf.equal(first, end_id), drawn),
+            )
+            return tf.transpose(drawn.stack())  # (batch, steps)
+
+        return loop
+
+    def masked_step(self, settings: SamplingSettings) -> Callable[..., Any]:
+        """Return the compiled step ``(ids, states, seed, mask) -> (next ids, states)``.
+
+        ``ids`` is (batch, time); ``mask`` (batch, vocab) is True where an id may be drawn.
+        """
+        key = (settings.temperature, settings.top_k, settings.top_p)
+        if key not in self._steps:
+
+            def step(
+                ids: tf.Tensor, states: list[tf.Tensor], seed: tf.Tensor, mask: tf.Tensor
             ) -> tuple[tf.Tensor, list[tf.Tensor]]:
                 logits, new_states = self.model(
                     ids, states=states, return_state=True, training=False
                 )  # logits: (batch, time, vocab)
-                return choose_next(logits[:, -1, :], settings, seed), new_states
+                return choose_next(logits[:, -1, :], settings, seed, mask), new_states
 
-            self._compiled[key] = tf.function(advance, reduce_retracing=True)
-        return self._compiled[key]
+            self._steps[key] = tf.function(step, reduce_retracing=True)
+        return self._steps[key]
 
     def sample(
         self,
@@ -124,6 +190,8 @@ class Sampler:
         With ``stop_at_end=False`` every tune runs to ``settings.max_length``
         steps even after an end marker, which benchmarks use to time a fixed
         number of steps; the returned text still ends at the first marker.
+        ``settings.max_bars`` is not applied here (see
+        :func:`musicgen.generate.cut_after_bars`).
 
         Returns:
             The tunes' texts, primer included, without the markers. A tune that
@@ -132,150 +200,14 @@ class Sampler:
         Raises:
             UnknownCharacterError: the primer holds characters outside the vocabulary.
         """
-        advance = self._advance_function(settings)
         prime_ids = self.vocab.encode(prime, add_start=True)
-        ids = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)
-        states = self.model.initial_states(count)
-
-        generated = np.zeros((count, settings.max_length), dtype=np.int32)
-        finished = np.zeros(count, dtype=bool)
-        length = 0
-        for position in range(settings.max_length):
-            seed = tf.constant([settings.seed, position], dtype=tf.int32)
-            next_ids_tensor, states = advance(ids, states, seed)
-            next_ids = next_ids_tensor.numpy()
-            next_ids[finished] = self.vocab.end_id
-            generated[:, position] = next_ids
-            finished |= next_ids == self.vocab.end_id
-            length = position + 1
-            if stop_at_end and finished.all():
-                break
-            ids = tf.constant(next_ids[:, None])  # (count, 1)
-        logger.debug("sampled %d tunes in %d steps", count, length)
-        return [prime + self.vocab.decode(row[:length]) for row in generated]
-
-    def sample_checked(
-        self,
-        count: int,
-        settings: SamplingSettings,
-        checker: TuneChecker,
-        prime: str = "",
-        max_attempts: int = 20,
-    ) -> list[str]:
-        """Sample ``count`` tunes whose every line passes ``checker``.
-
-        When a tune finishes a line (or the whole tune), ``checker`` looks at
-        its text so far. A rejected line is drawn again from the recurrent
-        state and input at its start. After ``max_attempts`` rejections in a
-        row, or at ``settings.max_length``, the tune ends at its last accepted
-        line.
-
-        Raises:
-            UnknownCharacterError: the primer holds characters outside the vocabulary.
-        """
-        advance = self._advance_function(settings)
-        prime_ids = self.vocab.encode(prime, add_start=True)
-        newline = self.vocab.encode("\n")[0] if "\n" in self.vocab.characters else -1
-        # Feed all but the last primer id, so each step then feeds one id per tune.
-        states = self.model.initial_states(count)
-        if len(prime_ids) > 1:
-            head = tf.constant(np.repeat(prime_ids[None, :-1], count, axis=0))
-            _, states = advance(head, states, tf.constant([settings.seed, -1]))
-        rows = [_Row(prime, int(prime_ids[-1])) for _ in range(count)]
-        for row, snapshot in zip(rows, _split_states(states), strict=True):
-            row.snapshot = snapshot
-
-        for position in range(settings.max_length):
-            if all(row.done for row in rows):
-                break
-            ids = tf.constant([[row.next_input] for row in rows])  # (count, 1)
-            seed = tf.constant([settings.seed, position], dtype=tf.int32)
-            drawn, states = advance(ids, states, seed)
-            restore: dict[int, list[np.ndarray]] = {}
-            split = None
-            for index, (row, token) in enumerate(zip(rows, drawn.numpy(), strict=True)):
-                if row.done:
-                    continue
-                token = int(token)
-                if token == self.vocab.end_id or token == newline:
-                    split = split or _split_states(states)
-                    self._end_line(row, token, split[index], checker, max_attempts, restore, index)
-                else:
-                    row.line.append(token)
-                    row.next_input = token
-            if restore:
-                states = _replace_rows(states, restore)
-        return [row.accepted for row in rows]
-
-    def _end_line(
-        self,
-        row: _Row,
-        token: int,
-        state_after: list[np.ndarray],
-        checker: TuneChecker,
-        max_attempts: int,
-        restore: dict[int, list[np.ndarray]],
-        index: int,
-    ) -> None:
-        finished = token == self.vocab.end_id
-        line = self.vocab.decode(row.line)
-        text = row.accepted + line + ("" if finished else "\n")
-        if not finished and not line.strip():
-            # An empty line ends a tune (ABC 2.1, section 2.2), so a tune may not contain one.
-            problem: str | None = "empty line inside the tune"
-        else:
-            problem = checker.problem(text.rstrip("\n"), finished=finished)
-        if problem is None:
-            row.accepted = text
-            row.line = []
-            row.attempts = 0
-            row.done = finished
-            row.snapshot = state_after
-            row.snapshot_input = token
-            row.next_input = token
-            return
-        row.attempts += 1
-        logger.debug("line rejected (attempt %d): %s", row.attempts, problem)
-        row.line = []
-        if row.attempts >= max_attempts:
-            logger.debug(
-                "tune ended at its last valid line after %d rejected attempts: %s",
-                row.attempts,
-                problem,
-            )
-            row.done = True
-            return
-        restore[index] = row.snapshot
-        row.next_input = row.snapshot_input
-
-
-@dataclass
-class _Row:
-    """The progress of one tune in constrained sampling."""
-
-    accepted: str
-    snapshot_input: int
-    line: list[int] = field(default_factory=list)
-    attempts: int = 0
-    done: bool = False
-    snapshot: list[np.ndarray] = field(default_factory=list)
-    next_input: int = 0
-
-    def __post_init__(self) -> None:
-        self.next_input = self.snapshot_input
-
-
-def _split_states(states: list[tf.Tensor]) -> list[list[np.ndarray]]:
-    """Turn per-layer states of shape (batch, units) into one list of rows per tune."""
-    arrays = [state.numpy() for state in states]
-    return [[array[row] for array in arrays] for row in range(arrays[0].shape[0])]
-
-
-def _replace_rows(
-    states: list[tf.Tensor], replacements: dict[int, list[np.ndarray]]
-) -> list[tf.Tensor]:
-    arrays = [state.numpy().copy() for state in states]
-    for row, row_states in replacements.items():
-        for array, value in zip(arrays, row_states, strict=True):
-            array[row] = value
-    return [tf.constant(array) for array in arrays]
+        primes = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)
+        drawn = self._loop_function(settings)(
+            primes,
+            self.model.initial_states(count),
+            tf.constant(settings.seed, tf.int32),
+            tf.constant(settings.max_length, tf.int32),
+            tf.constant(stop_at_end),
+        ).numpy()  # (count, steps)
+        logger.debug("sampled %d tunes in %d steps", count, drawn.shape[1])
+        return [prime + self.vocab.decode(row) for row in drawn]

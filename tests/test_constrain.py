@@ -1,24 +1,129 @@
-"""Constrained sampling: the line checker and sampling under it."""
+"""Constrained sampling: the ABC state machine, the line checker and sampling under them."""
 
 from pathlib import Path
 
 import keras
 import pytest
 
-from musicgen.abc import parse_tune
+from musicgen.abc import AbcError, parse_tune
 from musicgen.config import build_config
-from musicgen.constrain import TuneChecker
+from musicgen.constrain import END, AbcState, TuneChecker
+from musicgen.constrain.masked import InvalidPrimerError, sample_constrained
 from musicgen.corpus import load_corpus
 from musicgen.evaluation.bars import read_written
-from musicgen.evaluation.metrics import count_complete_bars
+from musicgen.evaluation.metrics import measure_tune
+from musicgen.generate import conditioning_primer, cut_after_bars
 from musicgen.model import build_model, load_model
 from musicgen.runs import RunPaths
 from musicgen.sample import Sampler, SamplingSettings
 from musicgen.train import train
-from musicgen.vocab import Vocabulary
+from musicgen.vocab import UnknownCharacterError, Vocabulary
 
 TINY = Path(__file__).parent / "data" / "tiny_corpus.abc"
 HEADER = "T:Test\nM:6/8\nL:1/8\nK:D"
+
+
+def syntax_only() -> AbcState:
+    return AbcState(enforce_bars=False, enforce_repeats=False, enforce_style=False)
+
+
+def test_state_machine_accepts_oneills_sample():
+    # Every tenth tune of O'Neill's that the converter parses strictly.
+    tunes = load_corpus(["oneills"]).tunes[7::10]
+    checked = 0
+    for tune in tunes:
+        try:
+            parse_tune("X:1\n" + tune.text, strict=True)
+        except AbcError:
+            continue
+        checked += 1
+        state = syntax_only()
+        assert state.feed(tune.text) is None, tune.source
+        assert state.can_end, tune.source
+    assert checked >= 190
+
+
+@pytest.mark.parametrize(
+    ("valid", "rest"),
+    [
+        ("M:6/8\nK:D\nAB", "&c"),  # voice overlay
+        ("K:D\n[AB", "\nc]"),  # chord open at the line end
+        ("K:D\nA>", "|B"),  # broken rhythm before a bar line
+        ("K:D\nz", "-A"),  # tie after a rest
+        ("K:D", "x"),  # no such mode
+        ("M:6/", "0\nK:D"),  # zero denominator
+        ("K:D\nA/", "0"),  # zero divisor
+        ("K:D\n(", "0AB"),  # tuplet of zero notes: "(" alone opens a slur
+        ("K:D\nAB\n", "\nc"),  # an empty line ends the tune
+        ("T:Title\n", "AB"),  # music before K:
+        ('K:D\n"Am', '\nA"'),  # chord symbol open at the line end
+        ("K:D\nA:", "B"),  # a lone colon
+    ],
+)
+def test_state_machine_rejects_at_first_bad_character(valid, rest):
+    assert syntax_only().feed(valid + rest) == len(valid)
+
+
+@pytest.mark.parametrize(
+    ("valid", "rest"),
+    [
+        (HEADER + "\nA|dfa af|", "d"),  # a plain bar line after a short bar
+        (HEADER + "\nA|dfa afd", "d"),  # a note in a full bar
+        (HEADER + "\nA|dfa afd2", " "),  # "2" may still become "2/2", but not end
+        (HEADER + "\nA|(3a2b", " "),  # tuplet notes of unequal lengths
+        (HEADER + "\nA|dfa a>f2", " "),  # a broken pair of unequal lengths
+        (HEADER + "\nA|dfa afd|d[", "M:3/4]"),  # meter change inside a bar
+    ],
+)
+def test_bar_rules_reject_at_first_bad_character(valid, rest):
+    assert AbcState().feed(valid + rest) == len(valid)
+
+
+def test_short_section_bar_needs_its_complement():
+    state = AbcState()
+    assert state.feed(HEADER + "\nA|dfa afd|dfa af||") is None
+    assert END in state.allowed()  # the short bar may be the last
+    assert state.feed("\nd") is None
+    assert "|" in state.allowed()
+    assert state.feed("|") is None
+
+
+def test_tune_ends_only_when_closed():
+    for text in ("|:dfa afd|", "(3ab", "d-", "dfa (afd", "[df"):
+        state = AbcState()
+        state.feed(HEADER + "\n" + text)
+        assert not state.can_end, text
+    closed = AbcState()
+    closed.feed(HEADER + "\n|:dfa afd:|")
+    assert closed.can_end
+
+
+def test_open_repeat_cannot_end_a_section():
+    opened = HEADER + "\n|:dfa afd"
+    assert AbcState().feed(opened + "|] ") == len(opened) + 1
+    assert AbcState().feed(opened + ":| ") is None
+
+
+def test_max_bars_leaves_only_the_end():
+    state = AbcState(max_bars=2)
+    assert state.feed(HEADER + "\ndfa afd|dfa afd| ") is None
+    assert state.allowed() == frozenset({END})
+
+
+def test_conditioning_primer_writes_training_header():
+    primer = conditioning_primer(meter="6/8", key="Dmix", rhythm="jig")
+    assert primer == "R:jig\nM:6/8\nL:1/8\nK:Dmix\n"
+    assert AbcState().feed(primer) is None
+    assert conditioning_primer(meter="2/4") == "M:2/4\nL:1/16\n"
+    with pytest.raises(ValueError, match="invalid mode"):
+        conditioning_primer(key="Dx")
+
+
+def test_cut_after_bars_counts_body_bars():
+    text = HEADER + "\nA|dfa afd|gfe\ndcB|AFA\n|GFE|"
+    assert cut_after_bars(text, 2) == HEADER + "\nA|dfa afd|"
+    assert cut_after_bars(text, 4) == HEADER + "\nA|dfa afd|gfe\ndcB|AFA\n|"
+    assert cut_after_bars(text, 0) == text
 
 
 @pytest.mark.parametrize(
@@ -76,20 +181,34 @@ def barely_trained(tmp_path_factory):
 
 def test_constrained_tunes_parse_with_full_bars(barely_trained):
     settings = SamplingSettings(max_length=300, seed=2)
-    texts = barely_trained.sample_checked(6, settings, TuneChecker(), prime=HEADER + "\n")
-    with_music = [text for text in texts if text.strip() != HEADER]
-    assert with_music, "no constrained tune got past its header"
-    for text in with_music:
-        parse_tune("X:1\n" + text, strict=True)
-        checked, complete = count_complete_bars(read_written(text).bars)
-        assert complete == checked, text
+    texts = sample_constrained(barely_trained, 6, settings, prime=HEADER + "\n")
+    for text in texts:
+        metrics = measure_tune("X:1\n" + text)
+        assert metrics.parsed, (metrics.problem, text)
+        assert metrics.checked_bars == metrics.complete_bars, text
+
+
+def test_constrained_tunes_without_primer_parse(barely_trained):
+    texts = sample_constrained(barely_trained, 4, SamplingSettings(max_length=300, seed=5))
+    for text in texts:
+        assert measure_tune("X:1\n" + text).parsed, text
 
 
 def test_constrained_sampling_repeats_with_seed(barely_trained):
     settings = SamplingSettings(max_length=120, seed=4)
-    first = barely_trained.sample_checked(3, settings, TuneChecker(), prime=HEADER + "\n")
-    second = barely_trained.sample_checked(3, settings, TuneChecker(), prime=HEADER + "\n")
+    first = sample_constrained(barely_trained, 3, settings, prime=HEADER + "\n")
+    second = sample_constrained(barely_trained, 3, settings, prime=HEADER + "\n")
     assert first == second
+
+
+def test_constrained_primer_with_unknown_character(barely_trained):
+    with pytest.raises(UnknownCharacterError, match="'&'"):
+        sample_constrained(barely_trained, 1, SamplingSettings(max_length=10), prime="K:D\n&")
+
+
+def test_constrained_primer_breaking_abc(barely_trained):
+    with pytest.raises(InvalidPrimerError, match="character 5"):
+        sample_constrained(barely_trained, 1, SamplingSettings(max_length=10), prime="K:D\n\n")
 
 
 def test_untrained_constrained_sampling_stays_valid():
@@ -97,9 +216,9 @@ def test_untrained_constrained_sampling_stays_valid():
     vocab = Vocabulary.from_texts(t.text for t in tunes)
     keras.utils.set_random_seed(0)
     model = build_model(build_config(vocab.size, "tiny", {}).model)
-    texts = Sampler(model, vocab).sample_checked(
-        4, SamplingSettings(max_length=80), TuneChecker(), prime=HEADER + "\n"
+    texts = sample_constrained(
+        Sampler(model, vocab), 4, SamplingSettings(max_length=80), prime=HEADER + "\n"
     )
     for text in texts:
         assert text.startswith(HEADER)
-        assert TuneChecker().problem(text) is None
+        assert AbcState().feed(text) is None

@@ -46,9 +46,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-length", type=int, default=1000, help="characters per tune at most (default 1000)"
     )
     parser.add_argument(
+        "--max-bars",
+        type=int,
+        default=0,
+        help="bars per tune at most, counted in the tune body (default 0: no limit)",
+    )
+    parser.add_argument("--meter", help="meter of every tune, such as 6/8 or C| (writes M: and L:)")
+    parser.add_argument("--key", help="key of every tune, such as D, Ador or Dmix (writes K:)")
+    parser.add_argument("--rhythm", help="rhythm of every tune, such as jig or reel (writes R:)")
+    parser.add_argument(
         "--prime",
         default="",
-        help="ABC text every tune starts with, such as 'M:6/8\\nK:D' ('\\n' is a line break)",
+        help="ABC text every tune starts with, after the header that --meter, --key and "
+        "--rhythm write, such as 'M:6/8\\nK:D\\n' ('\\n' is a line break)",
     )
     parser.add_argument(
         "--program",
@@ -60,8 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sampling",
         choices=("constrained", "plain"),
         default="constrained",
-        help="how the trained model samples: 'constrained' redraws every line that breaks "
-        "strict ABC or has a bar of the wrong length; 'plain' draws freely (default constrained)",
+        help="how the trained model samples: 'constrained' masks, before every character, "
+        "what would break strict ABC or the bar lengths; 'plain' draws freely "
+        "(default constrained)",
     )
     parser.add_argument(
         "--untrained-sampling",
@@ -94,8 +105,8 @@ def main(args: argparse.Namespace) -> int:
     run = find_run(args.run, args.output_dir)
 
     from musicgen.config import TrainConfig
-    from musicgen.constrain import TuneChecker
-    from musicgen.generate import sample_side, write_side
+    from musicgen.constrain.masked import InvalidPrimerError
+    from musicgen.generate import conditioning_primer, sample_side, write_side
     from musicgen.model import build_model, load_model
     from musicgen.sample import Sampler, SamplingSettings
     from musicgen.train import seed_everything
@@ -103,11 +114,12 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         settings = SamplingSettings(
-            args.temperature, args.top_k, args.top_p, args.max_length, args.seed
+            args.temperature, args.top_k, args.top_p, args.max_length, args.seed, args.max_bars
         )
+        header = conditioning_primer(args.meter, args.key, args.rhythm)
     except ValueError as error:
         raise UserError(str(error)) from error
-    prime = args.prime.replace("\\n", "\n")
+    prime = header + args.prime.replace("\\n", "\n")
     config = TrainConfig.load(run.config)
     vocab = Vocabulary.load(run.vocab)
     unknown = vocab.unknown_characters(prime)
@@ -132,8 +144,12 @@ def main(args: argparse.Namespace) -> int:
         ("trained", trained_model, args.sampling),
         ("untrained", untrained_model, args.untrained_sampling),
     ):
-        checker = TuneChecker() if sampling == "constrained" else None
-        samples = sample_side(Sampler(model, vocab), args.count, settings, prime, checker)
+        try:
+            samples = sample_side(
+                Sampler(model, vocab), args.count, settings, prime, sampling == "constrained"
+            )
+        except InvalidPrimerError as error:
+            raise UserError(f"--prime, --meter, --key or --rhythm: {error}") from error
         mode = f"{sampling} sampling, {drawing}"
         sides.append(write_side(name, mode, samples, folder / name, program=args.program))
 

@@ -1,0 +1,121 @@
+"""Measure sampling speed in characters per second, plain and constrained.
+
+Usage: python benchmarks/sampling.py [--run DIR] [--length 400] [--threads N]
+
+Prints one table. Every figure sits next to a peer measured in the same run,
+because shared machines are noisy and only ratios compare across runs:
+
+* plain sampling (the whole loop in one compiled ``tf.while_loop``) at batch
+  1, 16 and 64, each tune running ``--length`` steps, and the time to one
+  tune of that length;
+* the peer that re-runs the whole text for every new character (the
+  approach of many course notebooks), at batch 1;
+* constrained sampling (a compiled step per character, the logits masked by
+  the ABC state machine on the host) at the same batch sizes, counting the
+  characters of the tunes it returns, and its cost relative to plain.
+
+The network is the run's ``model.keras`` when ``--run`` is given, otherwise
+an untrained network of the ``cpu`` preset's shape on O'Neill's vocabulary;
+the speed does not depend on the weights, but the constrained tunes' lengths do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import tensorflow as tf
+from throughput import measure_rerun_peer  # the peer, from benchmarks/throughput.py
+
+from musicgen.config import build_config
+from musicgen.constrain.masked import sample_constrained
+from musicgen.corpus import load_corpus
+from musicgen.model import CharRNN, build_model, load_model
+from musicgen.sample import Sampler, SamplingSettings
+from musicgen.vocab import Vocabulary
+
+BATCHES = (1, 16, 64)
+
+
+def load_network(run: Path | None) -> tuple[CharRNN, Vocabulary]:
+    """Return the run's network and vocabulary, or an untrained cpu-preset network."""
+    if run is not None:
+        return load_model(str(run / "model.keras")), Vocabulary.load(run / "vocab.json")
+    vocab = Vocabulary.from_texts(t.text for t in load_corpus(["oneills"]).tunes)
+    keras.utils.set_random_seed(0)
+    return build_model(build_config(vocab.size, "cpu", {}).model), vocab
+
+
+def measure_plain(sampler: Sampler, batch: int, length: int) -> float:
+    """Return characters per second of plain sampling, every tune running ``length`` steps."""
+    sampler.sample(batch, SamplingSettings(max_length=2))  # trace the loop
+    started = time.perf_counter()
+    sampler.sample(batch, SamplingSettings(max_length=length, seed=1), stop_at_end=False)
+    return batch * length / (time.perf_counter() - started)
+
+
+def measure_constrained(sampler: Sampler, batch: int, length: int) -> tuple[float, float]:
+    """Return characters per second of constrained sampling and the mean tune length."""
+    sample_constrained(sampler, batch, SamplingSettings(max_length=40, seed=99))  # trace, warm
+    started = time.perf_counter()
+    texts = sample_constrained(sampler, batch, SamplingSettings(max_length=length, seed=1))
+    seconds = time.perf_counter() - started
+    characters = sum(len(text) for text in texts)
+    return characters / seconds, characters / batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, help="run folder whose model.keras to sample")
+    parser.add_argument("--length", type=int, default=400, help="characters per tune (default 400)")
+    parser.add_argument("--threads", type=int, help="TensorFlow intra- and inter-op threads")
+    args = parser.parse_args()
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"tensorflow {tf.__version__}, keras {keras.__version__}")
+    model, vocab = load_network(args.run)
+    print(f"network: {args.run or 'untrained, cpu preset'}, {model.settings}")
+    sampler = Sampler(model, vocab)
+    length = args.length
+
+    rows = []
+    plain: dict[int, float] = {}
+    for batch in BATCHES:
+        plain[batch] = measure_plain(sampler, batch, length)
+        rows.append((f"plain, batch {batch}", f"{plain[batch]:,.0f} chars/s", ""))
+    rows.append((f"plain, one {length}-character tune", f"{length / plain[1]:.3f} s", ""))
+    peer = measure_rerun_peer(model.settings, vocab, 200)
+    rows.append(
+        (
+            "re-run peer, batch 1, 200 chars",
+            f"{peer:,.0f} chars/s",
+            f"plain is {plain[1] / peer:.1f}x faster",
+        )
+    )
+    for batch in BATCHES:
+        rate, mean = measure_constrained(sampler, batch, length)
+        rows.append(
+            (
+                f"constrained, batch {batch} ({mean:.0f} chars/tune)",
+                f"{rate:,.0f} chars/s",
+                f"plain is {plain[batch] / rate:.2f}x faster",
+            )
+        )
+
+    width = max(len(row[0]) for row in rows)
+    print(f"\n{'measure':<{width}}  {'figure':>16}  ratio")
+    for name, figure, ratio in rows:
+        print(f"{name:<{width}}  {figure:>16}  {ratio}")
+
+
+if __name__ == "__main__":
+    main()

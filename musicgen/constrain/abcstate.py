@@ -1,0 +1,322 @@
+"""An incremental ABC state machine: after each character, which characters may follow.
+
+Constrained sampling feeds every drawn character to one :class:`AbcState` per
+tune and masks the network's logits to :meth:`AbcState.allowed`. The machine
+follows the converter's lexer (``musicgen.abc.lexer``) on a subset of ABC 2.1
+that it can check one character at a time. The allowed set comes from the
+mode the machine is in (header field, note, chord, bar line, ...) and a few
+character classes, never from trying characters through the parser.
+
+Always enforced (the syntax):
+
+* Header lines ``T: R: M: L: Q: K:``. The values of ``M: L: Q: K:`` come
+  from the finite languages of :mod:`musicgen.constrain.languages`.
+* Body lines of music, or ``K: M: L: Q:`` fields. Notes take accidentals,
+  octave marks (up to three) and a length from a fixed set of spellings.
+  Rests, multi-measure rests, chords, grace notes, tuplets, broken rhythm,
+  ties, chord symbols, decorations, inline fields, bar lines and variant
+  endings are read as the lexer reads them.
+* Every chord, grace group, string, decoration and inline field closes on
+  its line, and no line is empty.
+* The tune ends only after a note, outside any chord, tuplet or broken
+  rhythm, with no tie waiting for its note.
+
+With ``enforce_bars`` the machine keeps the time of the current bar under
+the meter in force:
+
+* No note, rest or chord may overflow the bar. Outside tuplets and broken
+  rhythm the time stays on the grid of the shortest length, so a bar can
+  always be filled.
+* A plain bar line ``|`` closes only a full bar, or the first bar (a pickup).
+* A section bar line (``||``, ``|]``, ``|:``, ``:|``, ``::``, or one with a
+  variant ending) may also close a short bar. The next bar must then make
+  up exactly the missing time, unless the tune ends there.
+* In a tuplet every note has the written length of the first, and a broken
+  rhythm pair has two notes of the same written length. Neither may cross a
+  bar line, and neither may contain a chord.
+* ``M:`` and ``L:`` change only at the start of a bar.
+
+With ``enforce_repeats`` the tune may end only with every ``|:`` closed.
+
+With ``enforce_style`` the machine keeps to the forms the corpora use most:
+lengths from a quarter to 16 unit lengths, no ``x`` rests, ``+`` or
+``!...!`` decorations, back-quotes, ``$``, ``*`` or ``y``, at most one space
+and one decoration in a row, slurs one deep and closed before the end, chord
+symbols from :data:`~musicgen.constrain.languages.CHORD_SYMBOLS`, short
+annotations, a line continuation ``\\`` only at a line end, no two bar lines
+in a row on one line, variant endings 1 to 4 after ``|`` or ``:|``, inline
+fields only at the start of a bar, and, inside an open repeat, no section
+end other than one that closes the repeat.
+
+Left to the network: the key, the melody, phrase lengths, whether repeats
+and variant endings make musical sense, and how long the tune runs.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from musicgen.constrain.languages import CHORD_SYMBOLS, FIELD_VALUES, length_choices
+from musicgen.constrain.transitions import Transitions
+from musicgen.constrain.tunestate import (
+    _ANNOTATION,
+    _DIGITS,
+    _FORM_PREFIXES,
+    _FORMS,
+    _INLINE_TEXT,
+    _LEXER_BAR,
+    _MAX_STRING,
+    _NONZERO,
+    _PLAIN_ENDINGS,
+    _TEXT_LINE_END,
+    BAR_FORMS,
+    BODY_FIELDS,
+    DECORATION_NAME,
+    END,
+    HEADER_FIELDS,
+    NOTE_LETTERS,
+    NOTE_STARTS,
+    PRINTABLE,
+    SKIPPED,
+    SYMBOLS,
+    TEXT,
+)
+
+__all__ = ["END", "AbcState"]
+
+# The allowed set is a function of the attributes, and the same states recur
+# often in music, so it is cached by their values.
+_ALLOWED_CACHE: dict[tuple[object, ...], frozenset[str]] = {}
+_CACHE_SIZE = 200_000
+
+
+class AbcState(Transitions):
+    """The state of one tune being written, character by character.
+
+    Args:
+        enforce_bars: Keep bar times under the meter (see the module docstring).
+        enforce_repeats: End the tune only with every repeat closed.
+        enforce_style: Keep to plain forms (see the module docstring).
+        max_bars: Once this many bars are closed, allow only the end of the
+            tune wherever it may end; 0 for no limit.
+    """
+
+    def allowed(self) -> frozenset[str]:
+        """Return the characters that may come next, with :data:`END` when the tune may end."""
+        key = tuple(self.__dict__.values())
+        result = _ALLOWED_CACHE.get(key)
+        if result is None:
+            if len(_ALLOWED_CACHE) >= _CACHE_SIZE:
+                _ALLOWED_CACHE.clear()
+            result = _ALLOWED_CACHE[key] = self._allowed()
+        if self.max_bars and self.bars_done >= self.max_bars and END in result:
+            return frozenset((END,))
+        return result
+
+    def feed(self, text: str) -> int | None:
+        """Step through ``text``; return the index of the first character not allowed, or None."""
+        for index, char in enumerate(text):
+            if char not in self.allowed():
+                return index
+            self.step(char)
+        return None
+
+    @property
+    def can_end(self) -> bool:
+        """True when the tune may end after the text fed so far."""
+        return END in self.allowed()
+
+    @property
+    def in_body(self) -> bool:
+        """True once the ``K:`` line that ends the header is complete."""
+        return not self.in_header
+
+    def _allowed(self) -> frozenset[str]:
+        return getattr(self, "_allowed_" + self.mode)()
+
+    def _probe_finished(self) -> frozenset[str]:
+        """Return what may follow once the token in progress ends here."""
+        probe = copy.copy(self)
+        probe._finish()
+        return probe._allowed()
+
+    def _allowed_end(self) -> frozenset[str]:
+        return frozenset()
+
+    def _allowed_hstart(self) -> frozenset[str]:
+        return HEADER_FIELDS
+
+    def _allowed_hletter(self) -> frozenset[str]:
+        return frozenset(":")
+
+    def _allowed_bletter(self) -> frozenset[str]:
+        result: frozenset[str] = frozenset(":") if self._field_allowed(self.field) else frozenset()
+        if self.field in SYMBOLS and self._can_sound():
+            probe = copy.copy(self)
+            probe.mode = "music"
+            probe.line_content = True
+            result |= probe._allowed()
+        return result
+
+    def _allowed_value(self) -> frozenset[str]:
+        end = "]" if self.inline else "\n"
+        language = FIELD_VALUES.get(self.field)
+        if language is None:
+            if not self.token:
+                return _INLINE_TEXT if self.inline else TEXT
+            return TEXT if self.inline else _TEXT_LINE_END
+        result = language.next_characters(self.token)
+        return result | {end} if self.token in language.words else result
+
+    def _allowed_bstart(self) -> frozenset[str]:
+        fields = frozenset(name for name in BODY_FIELDS if self._field_allowed(name))
+        return self._allowed_music() | fields
+
+    def _allowed_music(self) -> frozenset[str]:
+        if self.enforce_style:
+            if self.after_backslash:
+                return frozenset("\n")
+            allowed = {"\\", ")" if self.slur_open else "("}
+            if self.slur_open and self._tuplet_digits():
+                allowed.add("(")
+            if not self.after_space:
+                allowed.add(" ")
+        else:
+            allowed = set(SKIPPED) | {'"', "(", ")"}
+        if self._can_sound():
+            allowed |= NOTE_STARTS | {"z", "{"}
+            if not self.enforce_style:
+                allowed |= SYMBOLS | {"x", "+", "!"}
+            elif not self.after_decoration:
+                allowed |= SYMBOLS
+            if self._chord_allowed():
+                allowed.add("[")
+            if self.meter is not None and self._multirest_allowed():
+                allowed.add("Z")
+        if self.tie_target:
+            allowed.add("-")
+        if not self.enforce_style or self.time == 0:
+            allowed.add("[")  # an inline field
+        if self._bar_allowed():
+            allowed |= {":"} if self.after_dot else {"|", ":"}
+        if self._can_break():
+            allowed |= {">", "<"}
+        if self.line_content:
+            allowed.add("\n")
+            if self._can_end():
+                allowed.add(END)
+        return frozenset(allowed)
+
+    def _allowed_bracket(self) -> frozenset[str]:
+        allowed = {name for name in BODY_FIELDS if self._field_allowed(name)}
+        if self.enforce_style:
+            allowed = {name for name in allowed if name != "Q"} if self.time == 0 else set()
+        kind = self._bar_kind()
+        if self._bar_allowed() and kind and "[|" in _FORMS[self._forms_key(kind)]:
+            allowed.add("|")
+        if self._ending_allowed():
+            allowed |= _PLAIN_ENDINGS if self.enforce_style else _NONZERO
+        if self._can_sound() and self._chord_allowed():
+            allowed |= NOTE_STARTS
+        return frozenset(allowed)
+
+    def _allowed_iname(self) -> frozenset[str]:
+        return frozenset(":")
+
+    def _allowed_acc(self) -> frozenset[str]:
+        if self.token in ("^", "_"):
+            return NOTE_LETTERS | {self.token}
+        return NOTE_LETTERS
+
+    def _allowed_note(self) -> frozenset[str]:
+        extend, can_finish = length_choices(self.token, self._length_rule(), self.lengths)
+        allowed = set(extend)
+        if self.kind == "note" and not self.token and self.marks < 3:
+            allowed |= {"'", ","}
+        if can_finish:
+            if self.kind != "rest" and self.context != "grace":
+                allowed.add("-")
+            allowed |= self._probe_finished()
+        return frozenset(allowed)
+
+    def _allowed_chord(self) -> frozenset[str]:
+        allowed = NOTE_STARTS | {" "}
+        return allowed | {"]"} if self.group_notes else allowed
+
+    def _allowed_grace(self) -> frozenset[str]:
+        allowed = set(NOTE_STARTS)
+        if not self.token and not self.group_notes:
+            allowed.add("/")
+        if self.group_notes:
+            allowed.add("}")
+        return frozenset(allowed)
+
+    def _allowed_quote(self) -> frozenset[str]:
+        if not self.enforce_style:
+            return PRINTABLE
+        if not self.token:
+            return frozenset("ABCDEFG^_")
+        if len(self.token) >= _MAX_STRING:
+            return frozenset('"')
+        if self.token[0] in "^_":
+            return _ANNOTATION | {'"'} if len(self.token) > 1 else _ANNOTATION
+        following = CHORD_SYMBOLS.next_characters(self.token)
+        return following | {'"'} if self.token in CHORD_SYMBOLS.words else following
+
+    def _allowed_deco(self) -> frozenset[str]:
+        if self.enforce_style and len(self.token) >= _MAX_STRING:
+            return frozenset(self.field)
+        return DECORATION_NAME | {self.field} if self.token else DECORATION_NAME
+
+    def _allowed_bar(self) -> frozenset[str]:
+        kind = self._forms_key(self.bar_kind)
+        prefixes = _FORM_PREFIXES[kind]
+        allowed = {char for char in "|]:" if self.token + char in prefixes}
+        if self.token == "[|]":
+            allowed.discard(":")
+        complete = self.token in BAR_FORMS
+        if complete and self.token != "[|]":
+            if not self.enforce_style:
+                allowed |= _NONZERO
+            elif self.token in ("|", ":|"):
+                allowed |= _PLAIN_ENDINGS
+        if complete and self.token in _FORMS[kind]:
+            finished = self._probe_finished()
+            allowed |= {char for char in finished if not self._lexer_extends(char)}
+        return frozenset(allowed)
+
+    def _lexer_extends(self, char: str) -> bool:
+        match = _LEXER_BAR.match(self.token + char)
+        return match is not None and match.end() > len(self.token)
+
+    def _allowed_ending(self) -> frozenset[str]:
+        if self.token[-1] in ",-":
+            return _PLAIN_ENDINGS if self.enforce_style else _NONZERO
+        return frozenset(",-") | (self._probe_finished() - _DIGITS - {",", "-"})
+
+    def _allowed_paren(self) -> frozenset[str]:
+        allowed = self._tuplet_digits()
+        if self.enforce_style and self.slur_open:
+            return allowed
+        probe = copy.copy(self)
+        probe.mode = "music"
+        probe.slur_open = True
+        return allowed | probe._allowed()
+
+    def _allowed_tuplet(self) -> frozenset[str]:
+        parts = self.token.split(":")
+        allowed: set[str] = set()
+        if not self._timed and len(parts) < 3:
+            allowed.add(":")
+        if len(parts) > 1 and not parts[-1]:
+            allowed |= _NONZERO
+        return frozenset(allowed) | self._probe_finished()
+
+    def _allowed_broken(self) -> frozenset[str]:
+        extend = {self.token[0]} if len(self.token) < 3 else set()
+        return frozenset(extend) | (self._probe_finished() - {"<", ">"})
+
+    def _allowed_mrest(self) -> frozenset[str]:
+        digits = _DIGITS if self.token else _NONZERO
+        allowed = frozenset() if self._timed else digits
+        return allowed | self._probe_finished() - _DIGITS

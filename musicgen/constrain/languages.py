@@ -1,0 +1,213 @@
+"""The finite languages that constrained sampling draws field values and lengths from.
+
+Each language is a set of complete spellings plus the set of their prefixes,
+so that a state machine can tell after every character whether the text so
+far can still end as a valid value. All spellings here are accepted by the
+converter's readers (``parse_meter``, ``parse_unit_length``, ``parse_tempo``,
+``parse_key`` and the lexer's note lengths); the sets are narrower than ABC
+2.1 on purpose, so that a value never runs into a dead end.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from musicgen.abc.fields import parse_meter, parse_tempo, parse_unit_length
+from musicgen.abc.keys import parse_key
+
+
+@dataclass(frozen=True)
+class Language:
+    """A finite set of spellings and all their prefixes.
+
+    Attributes:
+        words: The complete spellings.
+        prefixes: Every prefix of every spelling, the empty one and the words included.
+    """
+
+    words: frozenset[str]
+    prefixes: frozenset[str]
+
+    @classmethod
+    def of(cls, words: Iterable[str]) -> Language:
+        """Build the language of ``words``."""
+        complete = frozenset(words)
+        prefixes = {word[:end] for word in complete for end in range(len(word) + 1)}
+        return cls(complete, frozenset(prefixes))
+
+    def next_characters(self, prefix: str) -> frozenset[str]:
+        """Return the characters that extend ``prefix`` to another prefix."""
+        return _next_characters(self, prefix)
+
+
+@functools.lru_cache(maxsize=4096)
+def _next_characters(language: Language, prefix: str) -> frozenset[str]:
+    size = len(prefix)
+    return frozenset(
+        word[size] for word in language.words if len(word) > size and word.startswith(prefix)
+    )
+
+
+def _valid(reader: object, value: str) -> bool:
+    try:
+        reader(value)  # type: ignore[operator]
+    except ValueError:
+        return False
+    return True
+
+
+# ABC 2.1 section 3.1.6: meters as fractions, C, C| and none.
+METERS = Language.of(
+    [f"{n}/{d}" for n in range(1, 17) for d in (1, 2, 4, 8, 16)] + ["C", "C|", "none"]
+)
+# ABC 2.1 section 3.1.7: unit note lengths from a whole note to a 1/64.
+UNIT_LENGTHS = Language.of(["1"] + [f"1/{d}" for d in (1, 2, 4, 8, 16, 32, 64)])
+# ABC 2.1 section 3.1.8: a bare rate (deprecated but common) or beat=rate.
+TEMPOS = Language.of(
+    [str(rate) for rate in range(20, 301)]
+    + [f"{beat}={rate}" for beat in ("1/2", "1/4", "3/8", "1/8") for rate in range(20, 301)]
+)
+_MODES = ("maj", "min", "ion", "dor", "phr", "lyd", "mix", "aeo", "loc")
+_MODE_NAMES: tuple[str, ...] = ("major", "minor", "ionian", "dorian", "phrygian", "lydian")
+_MODE_NAMES += ("mixolydian", "aeolian", "locrian")
+
+
+def _key_spellings() -> list[str]:
+    modes = ["", "m"]
+    for word in _MODES + _MODE_NAMES:
+        modes += [word, word.capitalize()]
+    spellings = ["none"]
+    for letter in "ABCDEFG":
+        for accidental in ("", "#", "b"):
+            for mode in modes:
+                spellings.append(f"{letter}{accidental}{mode}")
+                if mode:
+                    spellings.append(f"{letter}{accidental} {mode}")
+    # A key that needs more than 7 sharps or flats, such as C#lyd, is invalid.
+    return [spelling for spelling in spellings if _valid(parse_key, spelling)]
+
+
+# ABC 2.1 section 3.1.14: a tonic, an optional sharp or flat and an optional mode.
+KEYS = Language.of(_key_spellings())
+
+# ABC 2.1 section 4.18: chord symbols such as "Am7" or "G/B".
+_ROOTS = [letter + accidental for letter in "ABCDEFG" for accidental in ("", "#", "b")]
+_QUALITIES = ("", "m", "7", "m7", "maj7", "dim", "aug", "sus4", "6", "m6", "9")
+CHORD_SYMBOLS = Language.of(
+    root + quality + bass
+    for root in _ROOTS
+    for quality in _QUALITIES
+    for bass in ["", *(f"/{other}" for other in _ROOTS)]
+)
+
+# Field values by field letter; other header fields (T:, R:) are free text.
+FIELD_VALUES: dict[str, Language] = {"M": METERS, "L": UNIT_LENGTHS, "Q": TEMPOS, "K": KEYS}
+
+assert all(_valid(parse_meter, word) for word in METERS.words)
+assert all(_valid(parse_unit_length, word) for word in UNIT_LENGTHS.words)
+assert all(_valid(lambda text: parse_tempo(text, Fraction(1, 8)), w) for w in TEMPOS.words)
+
+
+def _length_spellings(numerators: Iterable[int], divisors: dict[str, int]) -> dict[str, Fraction]:
+    # ABC 2.1 section 4.3: a multiplier, then '/' and a divisor ('/' alone halves).
+    spellings: dict[str, Fraction] = {}
+    for numerator in ["", *(str(n) for n in numerators)]:
+        for divisor_text, divisor in divisors.items():
+            spellings[numerator + divisor_text] = Fraction(int(numerator or 1), divisor)
+    return spellings
+
+
+@dataclass(frozen=True, eq=False)
+class LengthSet:
+    """The note length spellings a state machine accepts, and the time grid they keep.
+
+    Attributes:
+        values: Each spelling and its value in unit lengths.
+        grid: The shortest value; time outside tuplets and broken rhythm
+            stays a multiple of it, so a bar can always be filled.
+    """
+
+    values: dict[str, Fraction]
+    grid: Fraction
+
+    def __post_init__(self) -> None:
+        language = Language.of(self.values)
+        by_prefix = {
+            prefix: tuple(sorted({v for s, v in self.values.items() if s.startswith(prefix)}))
+            for prefix in language.prefixes
+        }
+        object.__setattr__(self, "language", language)
+        object.__setattr__(self, "by_prefix", by_prefix)
+
+
+# Every length the corpora write, from 1/16 to 32 unit lengths.
+ALL_LENGTHS = LengthSet(
+    _length_spellings(
+        range(1, 33),
+        {"": 1, "/": 2, "//": 4, "///": 8, "////": 16, "/2": 2, "/4": 4, "/8": 8, "/16": 16},
+    ),
+    Fraction(1, 16),
+)
+# The plain spellings from a quarter to 16 unit lengths, for enforce_style.
+PLAIN_LENGTHS = LengthSet(
+    _length_spellings(range(2, 17), {"": 1, "/": 2, "//": 4, "/2": 2, "/4": 4}), Fraction(1, 4)
+)
+
+
+@dataclass(frozen=True)
+class LengthRule:
+    """What a note length must satisfy, in unit lengths, after multiplying by ``factor``.
+
+    Attributes:
+        factor: Multiplies the written length (a chord's first note for its
+            outer length, 1 otherwise).
+        room: The product may be at most this, or None for no limit.
+        target: The product must equal this, or None.
+        grid: The product must be a multiple of this, or None.
+    """
+
+    factor: Fraction = Fraction(1)
+    room: Fraction | None = None
+    target: Fraction | None = None
+    grid: Fraction | None = None
+
+    def accepts(self, value: Fraction) -> bool:
+        """Tell whether a written length of ``value`` unit lengths satisfies the rule."""
+        product = value * self.factor
+        if self.room is not None and product > self.room:
+            return False
+        if self.target is not None and product != self.target:
+            return False
+        return self.grid is None or product % self.grid == 0
+
+
+FREE_LENGTH = LengthRule()
+
+
+@functools.lru_cache(maxsize=65536)
+def length_choices(
+    prefix: str, rule: LengthRule, lengths: LengthSet
+) -> tuple[frozenset[str], bool]:
+    """Return the characters that may extend a length spelling, and whether it may end.
+
+    Args:
+        prefix: The length written so far after a note, rest or chord.
+        rule: What the finished length must satisfy.
+        lengths: The spellings to choose from.
+
+    Returns:
+        The next characters that still lead to a spelling the rule accepts,
+        and whether ``prefix`` itself is such a spelling.
+    """
+    language: Language = lengths.language  # type: ignore[attr-defined]
+    by_prefix: dict[str, tuple[Fraction, ...]] = lengths.by_prefix  # type: ignore[attr-defined]
+    extend = frozenset(
+        char
+        for char in language.next_characters(prefix)
+        if any(rule.accepts(value) for value in by_prefix[prefix + char])
+    )
+    value = lengths.values.get(prefix)
+    return extend, value is not None and rule.accepts(value)

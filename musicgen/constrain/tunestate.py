@@ -1,0 +1,259 @@
+"""The data of the ABC state machine: what it tracks, and the rules of time and bars.
+
+:class:`TuneState` contains the state of one tune being written. The rules that
+depend on time (the room left in the bar, which bar lines may close it, which
+lengths a note may take) live here, beside the data they read. Transitions
+are in :mod:`musicgen.constrain.transitions`, the allowed characters in
+:mod:`musicgen.constrain.abcstate`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+from musicgen.abc.lexer import DEFAULT_SYMBOLS
+from musicgen.constrain.languages import ALL_LENGTHS, FREE_LENGTH, PLAIN_LENGTHS, LengthRule
+
+END = "\x03"
+"""Stands for the end-of-tune marker in the sets :meth:`AbcState.allowed` returns."""
+
+NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
+ACCIDENTALS = frozenset("^_=")
+NOTE_STARTS = NOTE_LETTERS | ACCIDENTALS
+SYMBOLS = frozenset(DEFAULT_SYMBOLS)
+SKIPPED = frozenset(" \t`$\\*y")
+PRINTABLE = frozenset(chr(code) for code in range(32, 127))
+# Free text (titles, rhythms): any character from the space to U+2FFF, and tab.
+TEXT = frozenset(chr(code) for code in range(32, 0x3000)) | {"\t"}
+_TEXT_LINE_END = TEXT | {"\n"}
+_INLINE_TEXT = TEXT - {"]"}
+HEADER_FIELDS = frozenset("TRMLQK")
+BODY_FIELDS = frozenset("KMLQ")
+DECORATION_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789().<>-")
+_NONZERO = frozenset("123456789")
+# With enforce_style, variant endings are 1 to 4 and follow "|" or ":|" only.
+_PLAIN_ENDINGS = frozenset("1234")
+# With enforce_style: what annotations may contain, and their maximum length.
+_ANNOTATION = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,'")
+_MAX_STRING = 16
+_DIGITS = frozenset("0123456789")
+
+# The bar lines the machine writes; all but "|" end a section of the tune.
+BAR_FORMS = frozenset(
+    ["|", "||", "|]", "[|", "[|]", "|:", ":|", "::", ":|:", ":||:", "||:", ":||", "|::", "::|"]
+)
+SECTION_FORMS = BAR_FORMS - {"|"}
+# Inside an open repeat, with enforce_style, a section may end only by closing it.
+_IN_REPEAT_FORMS = frozenset(form for form in BAR_FORMS if form == "|" or form.startswith(":"))
+_FORMS = {
+    "any": BAR_FORMS,
+    "section": SECTION_FORMS,
+    "any-in-repeat": _IN_REPEAT_FORMS,
+    "section-in-repeat": _IN_REPEAT_FORMS & SECTION_FORMS,
+}
+_FORM_PREFIXES = {
+    kind: frozenset(form[:end] for form in forms for end in range(1, len(form) + 1))
+    for kind, forms in _FORMS.items()
+}
+# The lexer's bar-line pattern: a character it would add to a bar line cannot
+# start the next token.
+_LEXER_BAR = re.compile(r"\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
+# ABC 2.1 section 4.13: "(p" puts p notes in the time of q; None means 3 in
+# compound meter and 2 otherwise.
+_TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
+
+
+@dataclass(frozen=True)
+class _Tuplet:
+    remaining: int
+    factor: Fraction
+    q: int
+    written: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class _Last:
+    """The latest note, rest or chord: its time in whole notes, its written length in units."""
+
+    duration: Fraction
+    written: Fraction
+    can_break: bool
+
+
+class TuneState:
+    """The attributes of one tune being written; the arguments are those of ``AbcState``."""
+
+    def __init__(
+        self,
+        *,
+        enforce_bars: bool = True,
+        enforce_repeats: bool = True,
+        enforce_style: bool = True,
+        max_bars: int = 0,
+    ) -> None:
+        self.enforce_bars = enforce_bars
+        self.enforce_repeats = enforce_repeats
+        self.enforce_style = enforce_style
+        self.lengths = PLAIN_LENGTHS if enforce_style else ALL_LENGTHS
+        self.max_bars = max_bars
+        self.mode = "hstart"
+        self.in_header = True
+        self.token = ""
+        self.field = ""
+        self.inline = False
+        self.return_mode = "music"
+        self.context = "music"
+        self.kind = "note"
+        self.marks = 0
+        self.tie = False
+        self.bar_kind = "any"
+        self.line_content = False
+        # A '.' was just read: a '|' now would make the dotted bar line '.|'.
+        self.after_dot = False
+        self.after_backslash = False
+        self.after_space = False
+        self.after_decoration = False
+        self.slur_open = False
+        # A bar line closed since the last note on this line.
+        self.bar_in_line = False
+        self.meter: tuple[int, int] | None = (4, 4)
+        self.unit: Fraction | None = None
+        self.time = Fraction(0)
+        self.required: Fraction | None = None
+        self.bars_done = 0
+        self.has_note = False
+        self.tie_pending = False
+        self.tie_target = False
+        self.last: _Last | None = None
+        self.broken: tuple[Fraction, Fraction] | None = None
+        self.tuplet: _Tuplet | None = None
+        self.chord_first: Fraction | None = None
+        self.group_notes = 0
+        self.repeat_open = False
+
+    @property
+    def _timed(self) -> bool:
+        return self.enforce_bars and self.meter is not None
+
+    @property
+    def _bar_length(self) -> Fraction:
+        assert self.meter is not None
+        return Fraction(self.meter[0], self.meter[1])
+
+    def _room(self) -> Fraction | None:
+        """Return the time left in the bar in unit lengths, or None when it is not kept."""
+        if not self._timed or self.unit is None:
+            return None
+        limit = self.required if self.required is not None else self._bar_length
+        return (limit - self.time) / self.unit
+
+    def _can_sound(self) -> bool:
+        room = self._room()
+        return room is None or room >= self.lengths.grid
+
+    def _bar_kind(self) -> str | None:
+        """Return which bar lines may close the bar now: "any", "section" or None."""
+        if self.broken is not None:
+            return None
+        if not self._timed:
+            return "any"
+        if self.tuplet is not None:
+            return None
+        if self.time == 0:
+            return "any"
+        if self.required is not None:
+            return "any" if self.time == self.required else None
+        if self.time == self._bar_length or self.bars_done == 0:
+            return "any"
+        return "section"
+
+    def _length_rule(self) -> LengthRule:
+        room = self._room()
+        if room is None or self.context == "grace":
+            return FREE_LENGTH
+        if self.context == "chord":
+            if self.chord_first is None:
+                return LengthRule(room=room, grid=self.lengths.grid)
+            return FREE_LENGTH
+        if self.kind == "chord":
+            assert self.chord_first is not None
+            return LengthRule(factor=self.chord_first, room=room, grid=self.lengths.grid)
+        if self.broken is not None:
+            return LengthRule(target=self.broken[1])
+        if self.tuplet is not None:
+            if self.tuplet.written is None:
+                return LengthRule(room=room / self.tuplet.q, grid=self.lengths.grid)
+            return LengthRule(target=self.tuplet.written)
+        return LengthRule(room=room, grid=self.lengths.grid)
+
+    def _can_break(self) -> bool:
+        last = self.last
+        if last is None or self.broken is not None:
+            return False
+        if not self._timed:
+            return True
+        room = self._room()
+        assert room is not None and self.unit is not None
+        return last.can_break and self.tuplet is None and last.duration <= room * self.unit
+
+    def _tuplet_time(self, p: int) -> int:
+        q = _TUPLET_TIME.get(p, 0)
+        if q is None:
+            compound = self.meter is not None and self.meter[0] % 3 == 0 and self.meter[0] > 3
+            q = 3 if compound else 2
+        return q
+
+    def _field_allowed(self, name: str) -> bool:
+        if name in "ML" and self.enforce_bars:
+            return self.time == 0 and self.required is None and self.tuplet is None
+        return True
+
+    def _can_end(self) -> bool:
+        if not (self.line_content and self.has_note) or self.tie_pending:
+            return False
+        if self.broken is not None or self.tuplet is not None:
+            return False
+        if self.enforce_repeats and self.repeat_open:
+            return False
+        if self.enforce_style and self.slur_open:
+            return False
+        return not (self._timed and self.required is not None and 0 < self.time < self.required)
+
+    def _forms_key(self, kind: str) -> str:
+        """Return the key in ``_FORMS`` of the bar lines that may close the bar now."""
+        if self.enforce_repeats and self.repeat_open and self.enforce_style:
+            return kind + "-in-repeat"
+        return kind
+
+    def _tuplet_digits(self) -> frozenset[str]:
+        """Return the digits p that may start a tuplet "(p" now."""
+        if self._timed and (self.tuplet is not None or self.broken is not None):
+            return frozenset()
+        room = self._room()
+        return frozenset(
+            digit
+            for digit in "23456789"
+            if room is None or self._tuplet_time(int(digit)) * self.lengths.grid <= room
+        )
+
+    def _bar_allowed(self) -> bool:
+        if self.enforce_style and self.bar_in_line and self.time == 0:
+            return False
+        return self._bar_kind() is not None
+
+    def _chord_allowed(self) -> bool:
+        return not (self._timed and (self.tuplet is not None or self.broken is not None))
+
+    def _multirest_allowed(self) -> bool:
+        if not self._timed:
+            return True
+        return (
+            self.time == 0 and self.required is None and self.tuplet is None and self.broken is None
+        )
+
+    def _ending_allowed(self) -> bool:
+        if self.broken is not None:
+            return False
+        return not self._timed or self.time == 0
