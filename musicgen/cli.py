@@ -44,20 +44,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"musicgen {__version__}")
-    verbosity = parser.add_mutually_exclusive_group()
-    verbosity.add_argument(
-        "-v", "--verbose", action="count", default=0, help="log more detail (-vv for debug)"
-    )
-    verbosity.add_argument(
-        "-q", "--quiet", action="store_true", help="print only warnings, errors and results"
-    )
+    _add_verbosity(parser, default_verbose=0, default_quiet=False)
+    # The same flags after the command name; SUPPRESS keeps the values given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    _add_verbosity(common, default_verbose=argparse.SUPPRESS, default_quiet=argparse.SUPPRESS)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
 
     # Only the chosen command's module is imported; the others get a bare help line.
     chosen = _chosen_command(argv if argv is not None else sys.argv[1:])
     for name, (module_name, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[common])
         if name == chosen:
             module = importlib.import_module(module_name)
             sub.description = module.__doc__
@@ -65,6 +62,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             module.add_arguments(sub)
             sub.set_defaults(handler=module.main)
     return parser.parse_args(argv)
+
+
+def _add_verbosity(
+    parser: argparse.ArgumentParser, default_verbose: object, default_quiet: object
+) -> None:
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=default_verbose,
+        help="log more detail (-vv for debug)",
+    )
+    verbosity.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default_quiet,
+        help="print only warnings, errors and results",
+    )
 
 
 def _chosen_command(argv: Sequence[str]) -> str | None:
