@@ -10,6 +10,7 @@ from typing import Any
 from musicgen.files import write_text_atomic
 
 CELLS = ("lstm", "gru", "rnn")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class TrainConfig:
         seed: Seed of the split, the weights, the shuffle and dropout.
         patience: Epochs without a better validation loss before training
             stops early; 0 turns early stopping off.
+        precision: Keras dtype policy, one of :data:`PRECISIONS`; ``auto``
+            picks one for the device (see ``musicgen.distribute``).
+        jit_compile: Compile each training step with XLA.
         model: The network's shape.
     """
 
@@ -73,6 +77,17 @@ class TrainConfig:
     validation_fraction: float = 0.05
     seed: int = 0
     patience: int = 4
+    precision: str = "auto"
+    jit_compile: bool = False
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
+            )
+        for name in ("epochs", "batch_size", "seq_len"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
     def to_json(self) -> str:
         """Serialise the configuration as JSON text."""

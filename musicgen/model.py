@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from musicgen.config import ModelConfig
+from musicgen.distribute import first_replica_batch, logs_for_reduction
 
 _CELL_LAYERS = {"lstm": keras.layers.LSTM, "gru": keras.layers.GRU, "rnn": keras.layers.SimpleRNN}
 
@@ -17,7 +18,9 @@ class CharRNN(keras.Model):
     """Predicts the next character of a tune from the ones before it.
 
     The default settings (tanh and sigmoid activations, no recurrent dropout,
-    no unrolling) keep LSTM and GRU layers on the cuDNN kernel on a GPU.
+    no unrolling) keep LSTM and GRU layers on the cuDNN kernel on a GPU. Built
+    under a mixed Keras dtype policy, the embedding and recurrent layers
+    compute in float16 or bfloat16 with float32 weights.
 
     Called as ``model(ids)`` it returns logits of shape (batch, time, vocab).
     Called with ``states=`` and ``return_state=True`` it also takes and returns
@@ -44,7 +47,9 @@ class CharRNN(keras.Model):
             for index in range(layers)
         ]
         self.dropouts = [keras.layers.Dropout(dropout) for _ in range(layers)]
-        self.logits = keras.layers.Dense(vocab_size, name="logits")
+        # Logits stay float32 under a mixed policy, so the softmax and the loss
+        # keep their precision while the recurrent layers compute in 16 bits.
+        self.logits = keras.layers.Dense(vocab_size, name="logits", dtype="float32")
 
     @property
     def state_count(self) -> int:
@@ -78,6 +83,23 @@ class CharRNN(keras.Model):
         """Return zero states for ``batch_size`` sequences, each of shape (batch, units)."""
         zeros = tf.zeros((batch_size, self.settings.units))
         return [zeros] * (self.settings.layers * self.state_count)
+
+    # The three methods below work around Keras 3.15's support for
+    # MultiWorkerMirroredStrategy; see musicgen.distribute for what fails.
+
+    def _maybe_symbolic_build(self, iterator: Any = None, data_batch: Any = None) -> None:
+        if iterator is not None and data_batch is None and self._distribute_strategy:
+            for _, _, batches in iterator:
+                data_batch = first_replica_batch(next(batches))
+                break
+            iterator = None
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+    def train_step(self, data: Any) -> Any:
+        return logs_for_reduction(self.distribute_strategy, super().train_step(data))
+
+    def test_step(self, data: Any) -> Any:
+        return logs_for_reduction(self.distribute_strategy, super().test_step(data))
 
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = super().get_config()

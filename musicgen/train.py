@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +19,9 @@ import numpy as np
 import tensorflow as tf
 
 from musicgen.config import TrainConfig
-from musicgen.corpus import Tune, split_train_validation
-from musicgen.data import encode_tunes, make_windows
+from musicgen.corpus import Tune
+from musicgen.data import cut_windows, make_datasets
+from musicgen.distribute import choose_precision, cpu_flags, local_gpus, read_tf_config
 from musicgen.files import write_atomic, write_text_atomic
 from musicgen.model import CharRNN, build_model, load_model
 from musicgen.runs import RunPaths
@@ -33,6 +38,9 @@ HISTORY_COLUMNS = (
     "lr",
     "seconds",
 )
+
+# Name of the entry that save_model adds to a .keras archive; Keras ignores it.
+_EPOCHS_ENTRY = "musicgen_epochs.json"
 
 
 @dataclass
@@ -54,47 +62,32 @@ def seed_everything(seed: int) -> None:
 
 
 def prepare_data(
-    tunes: list[Tune], config: TrainConfig, vocab: Vocabulary
+    tunes: list[Tune], config: TrainConfig, vocab: Vocabulary, first_epoch: int = 0
 ) -> tuple[tf.data.Dataset, tf.data.Dataset, int]:
     """Split tunes, cut them into windows and wrap them in batched datasets.
 
-    Returns:
-        The shuffled training dataset, the validation dataset and the number
-        of characters per training epoch.
-    """
-    training, validation = split_train_validation(tunes, config.validation_fraction, config.seed)
-    train_x, train_y = make_windows(encode_tunes([t.text for t in training], vocab), config.seq_len)
-    if len(train_x) < config.batch_size:
-        raise ValueError(
-            f"{len(train_x)} training windows make no batch of {config.batch_size}; "
-            "use more tunes or a smaller --batch-size or --seq-len"
-        )
-    val_x, val_y = make_windows(encode_tunes([t.text for t in validation], vocab), config.seq_len)
-    logger.info(
-        "training on %d tunes (%d windows of %d characters), validating on %d tunes",
-        len(training),
-        len(train_x),
-        config.seq_len,
-        len(validation),
-    )
+    Args:
+        tunes: The corpus.
+        config: Sizes; ``batch_size`` is the global batch.
+        vocab: The vocabulary to encode with.
+        first_epoch: Zero-based epoch the training dataset starts at; it runs
+            to ``config.epochs``, each epoch shuffled by its own seed.
 
-    train_set = (
-        tf.data.Dataset.from_tensor_slices((train_x, train_y))
-        .shuffle(len(train_x), seed=config.seed, reshuffle_each_iteration=True)
-        .batch(config.batch_size, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    val_set = (
-        tf.data.Dataset.from_tensor_slices((val_x, val_y))
-        .batch(config.batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    steps = len(train_x) // config.batch_size
-    return train_set, val_set, steps * config.batch_size * config.seq_len
+    Returns:
+        The training dataset (pass ``steps_per_epoch`` to ``fit``), the
+        validation dataset and the number of characters per training epoch.
+    """
+    windows = cut_windows(tunes, config, vocab)
+    train_set, val_set = make_datasets(windows, config, first_epoch)
+    return train_set, val_set, windows.steps_per_epoch * config.batch_size * config.seq_len
 
 
 def compile_model(model: CharRNN, config: TrainConfig, steps_per_epoch: int) -> None:
-    """Attach Adam with cosine learning-rate decay and global-norm clipping."""
+    """Attach Adam with cosine learning-rate decay and global-norm clipping.
+
+    Under the ``mixed_float16`` policy Keras wraps Adam in a
+    ``LossScaleOptimizer`` with dynamic loss scaling.
+    """
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=config.lr,
         decay_steps=max(1, config.epochs * steps_per_epoch),
@@ -103,6 +96,7 @@ def compile_model(model: CharRNN, config: TrainConfig, steps_per_epoch: int) -> 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule, global_clipnorm=config.clip_norm),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=config.jit_compile,
     )
 
 
@@ -113,58 +107,79 @@ def train(
     *,
     resume: bool = False,
     progress: int = 1,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> TrainResult:
     """Train on ``tunes`` and write the run into ``run``.
 
     A fresh run writes the vocabulary and configuration first. After every
-    epoch it writes the latest model (with optimizer state) and the history;
-    when the validation loss improves it also writes the best model. Each file
-    is replaced atomically, so an interruption leaves the previous epoch's
-    files whole. ``resume=True`` continues from the latest model and history.
+    epoch it writes the best model when the validation loss improved, then
+    the history, then the latest model with its optimizer state and the
+    number of finished epochs. Each file is replaced atomically, and the
+    latest model is written last, so a run killed at any moment resumes
+    from its last finished epoch. ``resume=True`` continues from there.
+
+    Under a multi-worker strategy every worker trains, but only the chief
+    (see :func:`musicgen.distribute.read_tf_config`) writes files.
 
     Args:
         tunes: The corpus; it is split into training and validation by tune.
-        config: Sizes and training settings.
+        config: Sizes and training settings; ``batch_size`` is the global
+            batch, split evenly between the strategy's replicas.
         run: The run folder's paths.
         resume: Continue the run in ``run`` instead of starting it.
         progress: Keras's ``verbose``: 0 silent, 1 progress bar, 2 a line per epoch.
+        strategy: The ``tf.distribute`` strategy; ``None`` is one device.
+
+    Raises:
+        ValueError: the batch does not split evenly between the replicas, or
+            the corpus makes no batch.
     """
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise ValueError(
+            f"--batch-size {config.batch_size} does not split evenly between {replicas} "
+            "replicas; use a multiple of the replica count"
+        )
+    chief = read_tf_config().is_chief
     seed_everything(config.seed)
+    precision = choose_precision(config.precision, local_gpus(), cpu_flags())
+    logger.info("training with the %s policy on %d replica(s)", precision, replicas)
+
     if resume:
         vocab = Vocabulary.load(run.vocab)
-        model = load_model(str(run.last_model))
-        history = read_history(run.history)
     else:
         vocab = Vocabulary.from_texts(t.text for t in tunes)
-        vocab.save(run.vocab)
-        config.save(run.config)
-        model = build_model(config.model)
-        history = []
-
-    train_set, val_set, chars_per_epoch = prepare_data(tunes, config, vocab)
-    if not resume:
-        compile_model(model, config, chars_per_epoch // (config.batch_size * config.seq_len))
-
+        if chief:
+            vocab.save(run.vocab)
+            config.save(run.config)
+    windows = cut_windows(tunes, config, vocab)
+    steps = windows.steps_per_epoch
+    with dtype_policy(precision), strategy.scope():
+        if resume:
+            model = load_model(str(run.last_model))
+        else:
+            model = build_model(config.model)
+            compile_model(model, config, steps)
+    history = history_to_resume(run) if resume else []
     initial_epoch = len(history)
     if initial_epoch >= config.epochs:
         logger.info("run %s already finished its %d epochs", run.root, config.epochs)
-    checkpoint = CheckpointCallback(run, history, chars_per_epoch)
-    callbacks: list[keras.callbacks.Callback] = [checkpoint]
-    if config.patience > 0:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=config.patience, restore_best_weights=False
-            )
-        )
+
+    train_set, val_set = make_datasets(windows, config, initial_epoch, replicas)
+    checkpoint = CheckpointCallback(
+        run, history, steps * config.batch_size * config.seq_len, config.patience, writes=chief
+    )
     started = time.perf_counter()
     model.fit(
         train_set,
         validation_data=val_set,
         epochs=config.epochs,
         initial_epoch=initial_epoch,
-        callbacks=callbacks,
+        steps_per_epoch=steps,
+        callbacks=[checkpoint],
         verbose=progress,
-        shuffle=False,  # the dataset shuffles itself, seeded
+        shuffle=False,  # training_dataset shuffles each epoch by its own seed
     )
     seconds = time.perf_counter() - started
     best = min(history, key=lambda row: row["val_loss"]) if history else None
@@ -178,14 +193,60 @@ def train(
     )
 
 
-class CheckpointCallback(keras.callbacks.Callback):
-    """Writes the latest and best models, the history CSV and the loss curve each epoch."""
+def history_to_resume(run: RunPaths) -> list[dict[str, float]]:
+    """Read the history of the epochs that the run's latest model finished.
 
-    def __init__(self, run: RunPaths, history: list[dict[str, float]], chars_per_epoch: int):
+    A row after the latest model's epoch belongs to an epoch whose model was
+    never saved, because the process died between the two writes. That epoch
+    runs again, so its row is dropped.
+    """
+    history = read_history(run.history)
+    saved = read_finished_epochs(run.last_model)
+    return history[:saved] if saved is not None else history
+
+
+@contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Make ``name`` Keras's global dtype policy inside the block, then restore the old one."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def epochs_without_improvement(history: list[dict[str, float]]) -> int:
+    """Count the epochs since the lowest validation loss in ``history``."""
+    if not history:
+        return 0
+    losses = [row["val_loss"] for row in history]
+    return len(losses) - 1 - losses.index(min(losses))
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Writes the best and latest models, the history CSV and the loss curve each epoch.
+
+    It also stops training once ``patience`` epochs in a row (counted over
+    the whole history, resumed epochs included) bring no lower validation
+    loss. With ``writes=False`` it only keeps the history and stops, as
+    workers other than the chief must.
+    """
+
+    def __init__(
+        self,
+        run: RunPaths,
+        history: list[dict[str, float]],
+        chars_per_epoch: int,
+        patience: int = 0,
+        writes: bool = True,
+    ):
         super().__init__()
         self.run = run
         self.history = history
         self.chars_per_epoch = chars_per_epoch
+        self.patience = patience
+        self.writes = writes
         self.best = min((row["val_loss"] for row in history), default=math.inf)
         self._epoch_started = 0.0
 
@@ -216,18 +277,52 @@ class CheckpointCallback(keras.callbacks.Callback):
             row["val_bits_per_char"],
             self.chars_per_epoch / max(seconds, 1e-9),
         )
-        save_model(self.model, self.run.last_model)
-        if val_loss < self.best:
-            self.best = val_loss
-            save_model(self.model, self.run.best_model)
-            logger.info("new best validation loss; saved %s", self.run.best_model)
-        write_history(self.run.history, self.history)
-        plot_history(self.run.loss_plot, self.history)
+        improved = val_loss < self.best
+        self.best = min(self.best, val_loss)
+        if self.writes:
+            # The latest model goes last: it records the finished epochs, so a
+            # run killed between these writes resumes from the previous epoch.
+            if improved:
+                save_model(self.model, self.run.best_model)
+                logger.info("new best validation loss; saved %s", self.run.best_model)
+            write_history(self.run.history, self.history)
+            plot_history(self.run.loss_plot, self.history)
+            save_model(self.model, self.run.last_model, finished_epochs=epoch + 1)
+        if self.patience > 0 and epochs_without_improvement(self.history) >= self.patience:
+            logger.info("no lower validation loss for %d epochs; stopping", self.patience)
+            self.model.stop_training = True
 
 
-def save_model(model: keras.Model, path: Path) -> None:
-    """Save ``model`` with its optimizer state to ``path`` atomically."""
-    write_atomic(path, lambda temporary: model.save(temporary), suffix=".keras")
+def save_model(model: keras.Model, path: Path, finished_epochs: int | None = None) -> None:
+    """Save ``model`` with its optimizer state to ``path`` atomically.
+
+    Args:
+        model: The model to save.
+        path: A ``.keras`` file.
+        finished_epochs: When given, stored inside the same file, so the
+            weights and the epoch count they belong to land in one step.
+    """
+
+    def write(temporary: Path) -> None:
+        model.save(temporary)
+        if finished_epochs is not None:
+            with zipfile.ZipFile(temporary, "a") as archive:
+                archive.writestr(_EPOCHS_ENTRY, json.dumps({"finished_epochs": finished_epochs}))
+
+    write_atomic(path, write, suffix=".keras")
+
+
+def read_finished_epochs(path: Path) -> int | None:
+    """Return the finished epochs stored in a model file by :func:`save_model`.
+
+    Returns ``None`` for a file saved without them, as runs made before the
+    count was stored are.
+    """
+    with zipfile.ZipFile(path) as archive:
+        if _EPOCHS_ENTRY not in archive.namelist():
+            return None
+        payload = json.loads(archive.read(_EPOCHS_ENTRY))
+    return int(payload["finished_epochs"])
 
 
 def write_history(path: Path, history: list[dict[str, float]]) -> None:

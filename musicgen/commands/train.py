@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
-from musicgen.config import CELLS, PRESETS, TrainConfig, build_config
+from musicgen.config import CELLS, PRECISIONS, PRESETS, TrainConfig, build_config
 from musicgen.corpus import BUNDLED_CORPORA, DEFAULT_CORPUS, load_corpus
 from musicgen.errors import UserError
 from musicgen.runs import DEFAULT_OUTPUTS, RunPaths, new_run
+
+# The same names as musicgen.distribute.STRATEGIES, which imports TensorFlow.
+STRATEGIES = ("none", "mirrored", "multi-worker")
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this many epochs without a better validation loss; 0 never stops "
         "early (default 4)",
     )
+    speed = parser.add_argument_group("devices and speed")
+    speed.add_argument(
+        "--strategy", choices=STRATEGIES, default="none",
+        help="none: one device; mirrored: every local GPU (or every logical CPU device, see "
+        "--cpu-devices); multi-worker: several machines described by the TF_CONFIG environment "
+        "variable. --batch-size is the global batch, split evenly between replicas "
+        "(default none)",
+    )
+    speed.add_argument(
+        "--cpu-devices", type=int, metavar="N",
+        help="split the CPU into N logical devices, so that --strategy mirrored can be tried "
+        "without GPUs; it adds no speed",
+    )
+    speed.add_argument(
+        "--precision", choices=PRECISIONS,
+        help="Keras dtype policy; auto: mixed_float16 on GPUs of compute capability 7.0 or "
+        "above, else float32 (default auto)",
+    )
+    speed.add_argument(
+        "--jit-compile", action=argparse.BooleanOptionalAction,
+        help="compile training steps with XLA (default: the preset's)",
+    )
+    speed.add_argument(
+        "--threads", type=int, metavar="N",
+        help="TensorFlow's threads per operation (default: TensorFlow's choice, one per core)",
+    )
     parser.add_argument(
         "--output-dir", type=Path, default=DEFAULT_OUTPUTS,
         help="folder that receives runs/ (default: outputs)",
@@ -68,7 +98,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``train`` and print where the run went and what it reached."""
-    from musicgen.train import train  # imports TensorFlow
+    from musicgen.distribute import read_tf_config  # imports TensorFlow
+
+    try:
+        strategy = _set_up_devices(args)
+        chief = read_tf_config().is_chief
+    except ValueError as error:
+        raise UserError(str(error)) from error
 
     if args.resume:
         run = _run_to_resume(args.resume, args.output_dir)
@@ -87,16 +123,31 @@ def main(args: argparse.Namespace) -> int:
             f"{len(corpus.tunes)} usable tunes in {', '.join(data)}; training needs at least 2"
         )
 
-    if config is None:
-        config = _config_from_args(args, data, corpus.tunes)
-        run = new_run(args.output_dir, _label(data))
-    assert run is not None  # set in both branches above
-    print(f"run folder: {run.root}")
-    print(f"preset {config.preset}: {_describe(config)}")
+    with tempfile.TemporaryDirectory(prefix="musicgen-worker-") as scratch:
+        if config is None:
+            config = _config_from_args(args, data, corpus.tunes)
+            # Only the chief writes the run; other workers get an empty folder they never fill.
+            run = new_run(args.output_dir, _label(data)) if chief else RunPaths(Path(scratch))
+        assert run is not None  # set in both branches above
+        if chief:
+            print(f"run folder: {run.root}")
+        else:
+            print("this worker is not the chief: the chief writes the run folder")
+        print(f"preset {config.preset}: {_describe(config)}")
+        return _train_and_report(args, corpus.tunes, config, run, strategy)
+
+
+def _train_and_report(
+    args: argparse.Namespace, tunes: list, config: TrainConfig, run: RunPaths, strategy: object
+) -> int:
+    from musicgen.train import train
 
     progress = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
     try:
-        result = train(corpus.tunes, config, run, resume=bool(args.resume), progress=progress)
+        result = train(
+            tunes, config, run, resume=bool(args.resume), progress=progress,
+            strategy=strategy,
+        )
     except ValueError as error:
         raise UserError(str(error)) from error
     except KeyboardInterrupt:
@@ -117,6 +168,19 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _set_up_devices(args: argparse.Namespace) -> object:
+    """Apply --threads and --cpu-devices, then create the strategy: all before TensorFlow starts."""
+    from musicgen.distribute import configure_threads, make_strategy, split_cpu
+
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be at least 1, got {args.threads}")
+        configure_threads(args.threads, None)
+    if args.cpu_devices is not None:
+        split_cpu(args.cpu_devices)
+    return make_strategy(args.strategy)
+
+
 def _config_from_args(args: argparse.Namespace, data: list[str], tunes: list) -> TrainConfig:
     from musicgen.vocab import Vocabulary
 
@@ -127,7 +191,8 @@ def _config_from_args(args: argparse.Namespace, data: list[str], tunes: list) ->
         "embedding": args.embedding, "dropout": args.dropout, "epochs": args.epochs,
         "batch_size": args.batch_size, "seq_len": args.seq_len, "lr": args.lr,
         "seed": args.seed, "validation_fraction": args.validation_fraction,
-        "patience": args.patience, "data": tuple(data),
+        "patience": args.patience, "data": tuple(data), "precision": args.precision,
+        "jit_compile": args.jit_compile,
     }
     try:
         return build_config(vocab.size, preset, overrides)
