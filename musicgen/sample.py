@@ -161,7 +161,8 @@ class Sampler:
     def masked_step(self, settings: SamplingSettings) -> Callable[..., Any]:
         """Return the compiled step ``(ids, states, seed, mask) -> (next ids, states)``.
 
-        ``ids`` is (batch, time); ``mask`` (batch, vocab) is True where an id may be drawn.
+        ``ids`` is (batch, 1); ``mask`` (batch, vocab) is True where an id may
+        be drawn. The batch size may change between calls without retracing.
         """
         key = (settings.temperature, settings.top_k, settings.top_p)
         if key not in self._steps:
@@ -171,11 +172,32 @@ class Sampler:
             ) -> tuple[tf.Tensor, list[tf.Tensor]]:
                 logits, new_states = self.model(
                     ids, states=states, return_state=True, training=False
-                )  # logits: (batch, time, vocab)
+                )  # logits: (batch, 1, vocab)
                 return choose_next(logits[:, -1, :], settings, seed, mask), new_states
 
-            self._steps[key] = tf.function(step, reduce_retracing=True)
+            # A fixed time of 1 keeps the recurrent layers on their one-step
+            # path, and a free batch size lets finished tunes leave the batch.
+            state_specs = [
+                tf.TensorSpec((None, state.shape[-1]), state.dtype)
+                for state in self.model.initial_states(1)
+            ]
+            signature = [
+                tf.TensorSpec((None, 1), tf.int32),
+                state_specs,
+                tf.TensorSpec((2,), tf.int32),
+                tf.TensorSpec((None, self.vocab.size), tf.bool),
+            ]
+            self._steps[key] = tf.function(step, input_signature=signature)
         return self._steps[key]
+
+    def run_primer(self, prime_ids: np.ndarray, count: int) -> list[tf.Tensor]:
+        """Return the recurrent states of ``count`` tunes after the ids ``prime_ids`` (time,)."""
+        states = self.model.initial_states(count)
+        if len(prime_ids) == 0:
+            return states
+        ids = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, time)
+        _, states = self.model(ids, states=states, return_state=True, training=False)
+        return list(states)
 
     def sample(
         self,

@@ -56,24 +56,22 @@ from __future__ import annotations
 
 import copy
 
-from musicgen.constrain.languages import CHORD_SYMBOLS, FIELD_VALUES, length_choices
+from musicgen.constrain.languages import FIELD_VALUES, length_choices
 from musicgen.constrain.transitions import Transitions
 from musicgen.constrain.tunestate import (
-    _ANNOTATION,
     _DIGITS,
     _FORM_PREFIXES,
     _FORMS,
     _INLINE_TEXT,
     _LEXER_BAR,
-    _MAX_STRING,
     _NONZERO,
     _PLAIN_ENDINGS,
     _TEXT_LINE_END,
     BAR_FORMS,
     BODY_FIELDS,
-    DECORATION_NAME,
     END,
     HEADER_FIELDS,
+    HEADER_FIELDS_WITH_PARTS,
     NOTE_LETTERS,
     NOTE_STARTS,
     PRINTABLE,
@@ -103,7 +101,7 @@ class AbcState(Transitions):
 
     def allowed(self) -> frozenset[str]:
         """Return the characters that may come next, with :data:`END` when the tune may end."""
-        key = tuple(self.__dict__.values())
+        key = self._cache_key()
         result = _ALLOWED_CACHE.get(key)
         if result is None:
             if len(_ALLOWED_CACHE) >= _CACHE_SIZE:
@@ -131,6 +129,19 @@ class AbcState(Transitions):
         """True once the ``K:`` line that ends the header is complete."""
         return not self.in_header
 
+    def _cache_key(self) -> tuple[object, ...]:
+        """Return the attributes that decide :meth:`_allowed`, counts reduced to what matters."""
+        return (
+            self.enforce_bars, self.enforce_repeats, self.enforce_style, self.lengths,
+            self.mode, self.in_header, self.token, self.field, self.inline,
+            self.return_mode, self.context, self.kind, self.marks, self.tie, self.bar_kind,
+            self.line_content, self.after_dot, self.after_backslash, self.after_space,
+            self.after_decoration, self.slur_open, self.bar_in_line, self.meter, self.unit,
+            self.time, self.required, self.bars_done > 0, self.has_note, self.tie_pending,
+            self.tie_target, self.last, self.broken, self.tuplet, self.chord_first,
+            self.group_notes > 0, self.repeat_open,
+        )  # fmt: skip
+
     def _allowed(self) -> frozenset[str]:
         return getattr(self, "_allowed_" + self.mode)()
 
@@ -144,7 +155,7 @@ class AbcState(Transitions):
         return frozenset()
 
     def _allowed_hstart(self) -> frozenset[str]:
-        return HEADER_FIELDS
+        return HEADER_FIELDS if self.enforce_style else HEADER_FIELDS_WITH_PARTS
 
     def _allowed_hletter(self) -> frozenset[str]:
         return frozenset(":")
@@ -155,6 +166,7 @@ class AbcState(Transitions):
             probe = copy.copy(self)
             probe.mode = "music"
             probe.line_content = True
+            probe.after_decoration = True
             result |= probe._allowed()
         return result
 
@@ -176,8 +188,8 @@ class AbcState(Transitions):
         if self.enforce_style:
             if self.after_backslash:
                 return frozenset("\n")
-            allowed = {"\\", ")" if self.slur_open else "("}
-            if self.slur_open and self._tuplet_digits():
+            allowed = {"\\", ")"} if self.slur_open else {"\\"}
+            if (self._can_sound() and not self.slur_open) or self._tuplet_digits():
                 allowed.add("(")
             if not self.after_space:
                 allowed.add(" ")
@@ -188,17 +200,25 @@ class AbcState(Transitions):
             if not self.enforce_style:
                 allowed |= SYMBOLS | {"x", "+", "!"}
             elif not self.after_decoration:
-                allowed |= SYMBOLS
+                # The converter plays a fermata (H) twice as long, so it is left out.
+                allowed |= SYMBOLS - {"H"}
             if self._chord_allowed():
                 allowed.add("[")
             if self.meter is not None and self._multirest_allowed():
                 allowed.add("Z")
-        if self.tie_target:
+        if self.enforce_style and self.after_decoration:
+            # A decoration, grace group or slur applies to the note that follows.
+            return frozenset(allowed & (NOTE_STARTS | {"z", "[", "{", "("}))
+        if self.tie_target and not self.enforce_style:
             allowed.add("-")
         if not self.enforce_style or self.time == 0:
             allowed.add("[")  # an inline field
-        if self._bar_allowed():
-            allowed |= {":"} if self.after_dot else {"|", ":"}
+        kind = self._bar_kind()
+        if kind is not None and self._bar_allowed():
+            prefixes = _FORM_PREFIXES[self._forms_key(kind)]
+            allowed |= {char for char in "|:" if char in prefixes}
+            if self.after_dot:
+                allowed.discard("|")
         if self._can_break():
             allowed |= {">", "<"}
         if self.line_content:
@@ -217,7 +237,7 @@ class AbcState(Transitions):
         if self._ending_allowed():
             allowed |= _PLAIN_ENDINGS if self.enforce_style else _NONZERO
         if self._can_sound() and self._chord_allowed():
-            allowed |= NOTE_STARTS
+            allowed |= NOTE_STARTS if self.enforce_style else NOTE_STARTS | {'"'}
         return frozenset(allowed)
 
     def _allowed_iname(self) -> frozenset[str]:
@@ -240,7 +260,7 @@ class AbcState(Transitions):
         return frozenset(allowed)
 
     def _allowed_chord(self) -> frozenset[str]:
-        allowed = NOTE_STARTS | {" "}
+        allowed = NOTE_STARTS | {" "} if self.enforce_style else NOTE_STARTS | {" ", '"'}
         return allowed | {"]"} if self.group_notes else allowed
 
     def _allowed_grace(self) -> frozenset[str]:
@@ -252,26 +272,16 @@ class AbcState(Transitions):
         return frozenset(allowed)
 
     def _allowed_quote(self) -> frozenset[str]:
-        if not self.enforce_style:
-            return PRINTABLE
-        if not self.token:
-            return frozenset("ABCDEFG^_")
-        if len(self.token) >= _MAX_STRING:
-            return frozenset('"')
-        if self.token[0] in "^_":
-            return _ANNOTATION | {'"'} if len(self.token) > 1 else _ANNOTATION
-        following = CHORD_SYMBOLS.next_characters(self.token)
-        return following | {'"'} if self.token in CHORD_SYMBOLS.words else following
+        return PRINTABLE
 
     def _allowed_deco(self) -> frozenset[str]:
-        if self.enforce_style and len(self.token) >= _MAX_STRING:
-            return frozenset(self.field)
-        return DECORATION_NAME | {self.field} if self.token else DECORATION_NAME
+        # The lexer reads a long decoration up to the next mark on the line.
+        return PRINTABLE if self.token else PRINTABLE - {self.field}
 
     def _allowed_bar(self) -> frozenset[str]:
         kind = self._forms_key(self.bar_kind)
         prefixes = _FORM_PREFIXES[kind]
-        allowed = {char for char in "|]:" if self.token + char in prefixes}
+        allowed = {char for char in "|]:[" if self.token + char in prefixes}
         if self.token == "[|]":
             allowed.discard(":")
         complete = self.token in BAR_FORMS
@@ -301,6 +311,7 @@ class AbcState(Transitions):
         probe = copy.copy(self)
         probe.mode = "music"
         probe.slur_open = True
+        probe.after_decoration = self.enforce_style
         return allowed | probe._allowed()
 
     def _allowed_tuplet(self) -> frozenset[str]:

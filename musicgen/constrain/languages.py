@@ -76,7 +76,7 @@ _MODE_NAMES += ("mixolydian", "aeolian", "locrian")
 
 
 def _key_spellings() -> list[str]:
-    modes = ["", "m"]
+    modes = ["", "m", "M"]
     for word in _MODES + _MODE_NAMES:
         modes += [word, word.capitalize()]
     spellings = ["none"]
@@ -92,16 +92,6 @@ def _key_spellings() -> list[str]:
 
 # ABC 2.1 section 3.1.14: a tonic, an optional sharp or flat and an optional mode.
 KEYS = Language.of(_key_spellings())
-
-# ABC 2.1 section 4.18: chord symbols such as "Am7" or "G/B".
-_ROOTS = [letter + accidental for letter in "ABCDEFG" for accidental in ("", "#", "b")]
-_QUALITIES = ("", "m", "7", "m7", "maj7", "dim", "aug", "sus4", "6", "m6", "9")
-CHORD_SYMBOLS = Language.of(
-    root + quality + bass
-    for root in _ROOTS
-    for quality in _QUALITIES
-    for bass in ["", *(f"/{other}" for other in _ROOTS)]
-)
 
 # Field values by field letter; other header fields (T:, R:) are free text.
 FIELD_VALUES: dict[str, Language] = {"M": METERS, "L": UNIT_LENGTHS, "Q": TEMPOS, "K": KEYS}

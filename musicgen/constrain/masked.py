@@ -1,12 +1,12 @@
-"""Constrained sampling: before every step, mask the logits to what the ABC state machine allows.
+"""Constrained sampling: draw each character from logits masked to what ABC allows there.
 
 Each tune of the batch has its own :class:`~musicgen.constrain.abcstate.AbcState`.
-The network runs one compiled step for the whole batch; the drawn ids come
+The network runs one compiled step for the whole batch. The drawn ids come
 back to the host, advance the state machines, and the next step's mask
 (batch, vocab) goes back with the next ids. A tune ends when it draws the
-end-of-tune marker, which the mask allows only where the tune may end. A
-tune that reaches ``max_length`` first is cut at the last point where it
-could have ended, so it stays valid.
+end-of-tune marker, which the mask allows only where the tune may end, and
+then leaves the batch. A tune that reaches ``max_length`` first is cut at
+the last point where it could have ended, so it stays valid.
 """
 
 from __future__ import annotations
@@ -87,47 +87,52 @@ def sample_constrained(
     table = MaskTable(vocab)
     step = sampler.masked_step(settings)
 
-    ids = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)
-    states = sampler.model.initial_states(count)
+    # Feed all but the last primer id at once; every step then feeds one id per tune.
+    states = sampler.run_primer(prime_ids[:-1], count)
+    ids = np.full((count, 1), prime_ids[-1], dtype=np.int32)  # (active tunes, 1)
     written: list[list[str]] = [[] for _ in range(count)]
     # Characters written when each tune could last have ended; None until it can.
     closed: list[int | None] = [None] * count
-    done = np.zeros(count, dtype=bool)
+    active = np.arange(count)  # the tunes still being written, by row of the batch
     for position in range(settings.max_length):
-        masks = np.empty((count, vocab.size), dtype=bool)
-        for row, machine in enumerate(machines):
-            masks[row] = table.end_only if done[row] else _row_mask(machine, table)
-            if not done[row] and masks[row, vocab.end_id]:
-                closed[row] = len(written[row])
-            if not masks[row].any():
-                logger.debug("tune %d: no character of the vocabulary may follow", row)
-                done[row] = True
+        masks = np.empty((len(active), vocab.size), dtype=bool)  # (active tunes, vocab)
+        for row, tune in enumerate(active.tolist()):
+            masks[row] = table.mask(machines[tune].allowed())
+            if masks[row, vocab.end_id]:
+                closed[tune] = len(written[tune])
+            elif not masks[row].any():
+                # NOTE: a vocabulary without some character the state machine
+                # needs (a tiny corpus without "C" cannot finish "K:Dlo" as
+                # "K:Dloc") can leave no way on; the tune then ends where it
+                # last could, or stays invalid if it never could.
+                logger.warning("tune %d has no valid continuation; cut where it ends", tune)
                 masks[row] = table.end_only
-        if done.all():
-            break
         seed = tf.constant([settings.seed, position], dtype=tf.int32)
-        drawn_tensor, states = step(ids, states, seed, tf.constant(masks))
-        drawn = drawn_tensor.numpy()
-        for row, machine in enumerate(machines):
-            if done[row]:
-                continue
+        drawn_tensor, states = step(tf.constant(ids), states, seed, tf.constant(masks))
+        drawn = drawn_tensor.numpy()  # (active tunes,)
+        keep = []
+        for row, tune in enumerate(active.tolist()):
             token = table.tokens[drawn[row]]
-            machine.step(token)
-            if token == END:
-                done[row] = True
-            else:
-                written[row].append(token)
-        ids = tf.constant(drawn[:, None])  # (count, 1)
+            if token == END and not machines[tune].can_end:
+                continue  # the tune had no valid continuation and is cut below
+            machines[tune].step(token)
+            if token != END:
+                written[tune].append(token)
+                keep.append(row)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            rows = tf.constant(keep, dtype=tf.int32)
+            states = [tf.gather(state, rows) for state in states]
+            active = active[keep]
+        ids = drawn[keep, None]
 
     texts = []
-    for row in range(count):
-        characters = written[row]
-        if machines[row].mode != "end" and closed[row] is not None:
-            logger.debug("tune %d reached the length limit; cut where it could end", row)
-            characters = characters[: closed[row]]
+    for tune in range(count):
+        characters = written[tune]
+        cut = closed[tune]
+        if machines[tune].mode != "end" and cut is not None:
+            logger.debug("tune %d did not end by itself; cut where it could end", tune)
+            characters = characters[:cut]
         texts.append(prime + "".join(characters))
     return texts
-
-
-def _row_mask(machine: AbcState, table: MaskTable) -> np.ndarray:
-    return table.mask(machine.allowed())

@@ -105,7 +105,8 @@ class Transitions(TuneState):
         if char == END:
             self.mode = "end"
             return
-        self.line_content = True
+        # A line of spaces only would end the tune, as an empty line does.
+        self.line_content = self.line_content or char not in " \t"
         if char in NOTE_LETTERS:
             self._start_note("note", "music")
         elif char in ACCIDENTALS:
@@ -207,6 +208,8 @@ class Transitions(TuneState):
             self.mode, self.token, self.context = "acc", char, "chord"
         elif char == "]":
             self._start_note("chord", "music")
+        elif char == '"':
+            self.mode, self.return_mode, self.token = "quote", "chord", ""
 
     def _step_grace(self, char: str) -> None:
         if char in NOTE_LETTERS:
@@ -217,6 +220,7 @@ class Transitions(TuneState):
             self.token = "/"
         elif char == "}":
             self.mode = "music"
+            self.after_decoration = True
 
     def _step_quote(self, char: str) -> None:
         if char == '"':
@@ -236,7 +240,7 @@ class Transitions(TuneState):
             self.mode, self.token, self.bar_kind = "bar", "[|", self._bar_kind() or "any"
         elif char in _DIGITS:
             self.mode, self.token = "ending", char
-        elif char in NOTE_STARTS:
+        elif char in NOTE_STARTS or char == '"':
             self.mode, self.chord_first, self.group_notes = "chord", None, 0
             self._step_chord(char)
         else:

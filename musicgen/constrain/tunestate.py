@@ -30,28 +30,48 @@ TEXT = frozenset(chr(code) for code in range(32, 0x3000)) | {"\t"}
 _TEXT_LINE_END = TEXT | {"\n"}
 _INLINE_TEXT = TEXT - {"]"}
 HEADER_FIELDS = frozenset("TRMLQK")
+# Without enforce_style the header may also give the order of parts.
+HEADER_FIELDS_WITH_PARTS = HEADER_FIELDS | {"P"}
 BODY_FIELDS = frozenset("KMLQ")
-DECORATION_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789().<>-")
 _NONZERO = frozenset("123456789")
 # With enforce_style, variant endings are 1 to 4 and follow "|" or ":|" only.
 _PLAIN_ENDINGS = frozenset("1234")
-# With enforce_style: what annotations may contain, and their maximum length.
-_ANNOTATION = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,'")
-_MAX_STRING = 16
 _DIGITS = frozenset("0123456789")
 
 # The bar lines the machine writes; all but "|" end a section of the tune.
 BAR_FORMS = frozenset(
-    ["|", "||", "|]", "[|", "[|]", "|:", ":|", "::", ":|:", ":||:", "||:", ":||", "|::", "::|"]
+    [
+        "|",
+        "||",
+        "|||",
+        "|]",
+        "[|",
+        "[|]",
+        ":[|]",
+        "|:",
+        ":|",
+        "::",
+        ":|:",
+        ":||:",
+        "||:",
+        ":||",
+        "|::",
+        "::|",
+    ]
 )
 SECTION_FORMS = BAR_FORMS - {"|"}
 # Inside an open repeat, with enforce_style, a section may end only by closing it.
 _IN_REPEAT_FORMS = frozenset(form for form in BAR_FORMS if form == "|" or form.startswith(":"))
+# With enforce_style, no repeat may end right after a pickup: a pickup
+# repeated on its own is no music, and the bar metrics cannot place it.
+_OPENING_FORMS = frozenset(form for form in BAR_FORMS if not form.startswith(":"))
 _FORMS = {
     "any": BAR_FORMS,
     "section": SECTION_FORMS,
     "any-in-repeat": _IN_REPEAT_FORMS,
     "section-in-repeat": _IN_REPEAT_FORMS & SECTION_FORMS,
+    "any-opening": _OPENING_FORMS,
+    "section-opening": _OPENING_FORMS & SECTION_FORMS,
 }
 _FORM_PREFIXES = {
     kind: frozenset(form[:end] for form in forms for end in range(1, len(form) + 1))
@@ -59,7 +79,7 @@ _FORM_PREFIXES = {
 }
 # The lexer's bar-line pattern: a character it would add to a bar line cannot
 # start the next token.
-_LEXER_BAR = re.compile(r"\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
+_LEXER_BAR = re.compile(r":*\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
 # ABC 2.1 section 4.13: "(p" puts p notes in the time of q; None means 3 in
 # compound meter and 2 otherwise.
 _TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
@@ -223,6 +243,9 @@ class TuneState:
 
     def _forms_key(self, kind: str) -> str:
         """Return the key in ``_FORMS`` of the bar lines that may close the bar now."""
+        opening = self.bars_done == 0 and self._timed and self.time < self._bar_length
+        if self.enforce_style and opening:
+            return kind + "-opening"
         if self.enforce_repeats and self.repeat_open and self.enforce_style:
             return kind + "-in-repeat"
         return kind
