@@ -1,28 +1,52 @@
-"""Write converted ABC tunes as standard MIDI files with pretty_midi.
+"""Write converted ABC tunes as standard MIDI files.
 
 Times stay exact fractions of a quarter note until the small functions at the
 top of this module turn them into ticks and seconds. The resolution of 10,080
 ticks per quarter note (2^5 * 3^2 * 5 * 7) puts every tuplet up to 9 and every
 note down to 1/128 on an exact tick.
+
+A file is type 1: a first track with the tempo, time signature and key
+signature changes, then one track per voice with its name, program, notes
+(trills and rolls played out), microtone pitch bends and lyrics, each voice
+on its own MIDI channel (the one ``%%MIDI channel`` asks for, else the lowest
+free one, never the percussion channel 10). With ``accompaniment=True`` a
+last track plays the chord symbols (see :mod:`musicgen.abc.accompaniment`).
+The bytes are written here directly: pretty_midi picks channels itself, and
+building mido messages one by one costs more time than converting the tune.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import struct
 import tempfile
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pretty_midi
+from musicgen.abc.accompaniment import accompaniment_notes
+from musicgen.abc.model import KeyChange, Lyric, MeterChange, Note, TempoChange, Tune, Voice
+from musicgen.abc.ornaments import played_notes
 
-from musicgen.abc.model import KeyChange, MeterChange, Note, TempoChange, Tune
+if TYPE_CHECKING:
+    import pretty_midi
 
 logger = logging.getLogger(__name__)
 
 TICKS_PER_QUARTER = 10080
 DEFAULT_PROGRAM = 0  # General MIDI acoustic grand piano
+ACCOMPANIMENT_PROGRAM = 24  # General MIDI nylon-string guitar
+PERCUSSION_CHANNEL = 9  # channel 10 as musicians count
+# A pitch bend of 8192 is none; the default bend range is 2 semitones each way.
+BEND_CENTER = 8192
+BEND_PER_SEMITONE = 4096
+
+# One MIDI event: (tick, order at that tick, bytes). Note-offs sort first.
+_Event = tuple[int, int, bytes]
+_OFF, _META, _BEND, _ON = 0, 1, 2, 3
 
 
 def beats_to_ticks(beats: Fraction) -> int:
@@ -71,6 +95,7 @@ def remove_overlaps(notes: Iterable[Note]) -> list[Note]:
                 note.start - earlier.start,
                 earlier.velocity,
                 earlier.voice,
+                earlier.bend,
             )
         latest[key] = len(result)
         result.append(note)
@@ -83,56 +108,147 @@ def key_number(sharps: int, is_minor: bool) -> int:
     return (major_tonic + 9) % 12 + 12 if is_minor else major_tonic
 
 
-def _set_tempo_map(midi: pretty_midi.PrettyMIDI, tempos: list[TempoChange]) -> None:
-    """Store every tempo change in ``midi``.
-
-    pretty_midi has no public call to add tempo changes, so this sets its
-    tick scales, as its own MIDI reader does.
-    """
-    # NOTE: uses pretty_midi 0.2.10 internals (_tick_scales, _update_tick_to_time),
-    # which build an array of one float per tick up to the last tempo change.
-    scales = [(beats_to_ticks(t.time), 60.0 / (t.qpm * TICKS_PER_QUARTER)) for t in tempos]
-    midi._tick_scales = scales
-    midi._update_tick_to_time(scales[-1][0] + 1)
+def bend_value(semitones: Fraction) -> int:
+    """Return the 14-bit MIDI pitch bend (8192 is none) for a bend in semitones."""
+    return max(0, min(16383, BEND_CENTER + round(semitones * BEND_PER_SEMITONE)))
 
 
-def _time_signatures(meters: list[MeterChange], tempos: list[TempoChange]) -> list:
-    return [
-        pretty_midi.TimeSignature(m.meter[0], m.meter[1], beats_to_seconds(m.time, tempos))
-        for m in meters
-        if m.meter is not None
+def _variable_length(value: int) -> bytes:
+    """Encode a MIDI variable-length quantity."""
+    encoded = bytearray([value & 0x7F])
+    value >>= 7
+    while value:
+        encoded.insert(0, (value & 0x7F) | 0x80)
+        value >>= 7
+    return bytes(encoded)
+
+
+def _meta(kind: int, data: bytes) -> bytes:
+    return bytes([0xFF, kind]) + _variable_length(len(data)) + data
+
+
+def _text(text: str) -> bytes:
+    return text.encode("latin-1", errors="replace")
+
+
+def _track(events: list[_Event]) -> bytes:
+    """Return a track chunk for ``events``, ended by an end-of-track event."""
+    events.sort(key=lambda event: (event[0], event[1]))
+    body = bytearray()
+    now = 0
+    for tick, _, data in events:
+        body += _variable_length(tick - now)
+        body += data
+        now = tick
+    body += b"\x00\xff\x2f\x00"
+    return b"MTrk" + struct.pack(">I", len(body)) + bytes(body)
+
+
+def _conductor_events(tune: Tune) -> list[_Event]:
+    tempos = tune.tempo_changes or [TempoChange(Fraction(0), tune.tempo_qpm)]
+    meters = tune.meter_changes or [MeterChange(Fraction(0), tune.meter)]
+    keys = tune.key_changes or [KeyChange(Fraction(0), tune.key_sharps, tune.key_is_minor)]
+    events: list[_Event] = []
+    for tempo in tempos:
+        microseconds = min(0xFFFFFF, max(1, round(60_000_000 / tempo.qpm)))
+        data = microseconds.to_bytes(3, "big")
+        events.append((beats_to_ticks(tempo.time), _META, _meta(0x51, data)))
+    for meter in meters:
+        if meter.meter is None or meter.meter[1] & (meter.meter[1] - 1) or meter.meter[0] > 255:
+            continue  # M:none, or a denominator MIDI cannot write
+        power = meter.meter[1].bit_length() - 1
+        data = bytes([meter.meter[0], power, 24, 8])
+        events.append((beats_to_ticks(meter.time), _META, _meta(0x58, data)))
+    for key in keys:
+        data = struct.pack(">bB", max(-7, min(7, key.sharps)), int(key.is_minor))
+        events.append((beats_to_ticks(key.time), _META, _meta(0x59, data)))
+    return events
+
+
+def _voice_events(
+    name: str, program: int, channel: int, notes: list[Note], lyrics: list[Lyric]
+) -> list[_Event]:
+    events: list[_Event] = [
+        (0, _META, _meta(0x03, _text(name))),
+        (0, _META, bytes([0xC0 | channel, program])),
     ]
+    bend = BEND_CENTER
+    for note in notes:
+        start, end = beats_to_ticks(note.start), beats_to_ticks(note.end)
+        if end <= start:
+            continue
+        value = bend_value(note.bend)
+        if value != bend:
+            events.append((start, _BEND, bytes([0xE0 | channel, value & 0x7F, value >> 7])))
+            bend = value
+        events.append((start, _ON, bytes([0x90 | channel, note.pitch, note.velocity])))
+        events.append((end, _OFF, bytes([0x80 | channel, note.pitch, 0])))
+    for lyric in lyrics:
+        events.append((beats_to_ticks(lyric.time), _META, _meta(0x05, _text(lyric.text))))
+    return events
 
 
-def _key_signatures(keys: list[KeyChange], tempos: list[TempoChange]) -> list:
-    return [
-        pretty_midi.KeySignature(key_number(k.sharps, k.is_minor), beats_to_seconds(k.time, tempos))
-        for k in keys
-    ]
+def _channels(voices: list[Voice]) -> list[int]:
+    """Return a MIDI channel (0-15) for each voice: its own, or the lowest free one."""
+    taken = {voice.channel for voice in voices if voice.channel is not None}
+    free = [c for c in range(16) if c not in taken and c != PERCUSSION_CHANNEL] or [0]
+    channels: list[int] = []
+    for voice in voices:
+        if voice.channel is not None:
+            channels.append(voice.channel)
+        else:
+            channels.append(free[0])
+            free = free[1:] or free
+    return channels
 
 
-def _instruments(tune: Tune, program: int, tempos: list[TempoChange]) -> list:
-    instruments = []
-    for index, voice in enumerate(tune.voices):
-        name = tune.title or f"X:{tune.reference}"
-        if len(tune.voices) > 1:
-            name = f"{name} ({voice.name})"
-        chosen = voice.program if voice.program is not None else program
-        instrument = pretty_midi.Instrument(program=chosen, name=name)
-        for note in remove_overlaps(n for n in tune.notes if n.voice == index):
-            start = beats_to_seconds(note.start, tempos)
-            end = beats_to_seconds(note.end, tempos)
-            instrument.notes.append(pretty_midi.Note(note.velocity, note.pitch, start, end))
-        instruments.append(instrument)
-    return instruments
-
-
-def tune_to_midi(tune: Tune, *, program: int = DEFAULT_PROGRAM) -> pretty_midi.PrettyMIDI:
-    """Build a MIDI file in memory for a converted tune.
+def midi_bytes(tune: Tune, *, program: int = DEFAULT_PROGRAM, accompaniment: bool = False) -> bytes:
+    """Return a tune as the bytes of a standard MIDI file.
 
     Args:
         tune: The tune.
         program: The General MIDI program (0-127) for voices without ``%%MIDI program``.
+        accompaniment: Add a track that plays the chord symbols.
+
+    Returns:
+        A type 1 file at 10,080 ticks per quarter note: a track of tempo, time
+        and key signatures, one track per voice and the accompaniment track.
+
+    Raises:
+        ValueError: ``program`` is outside 0 to 127.
+    """
+    if not 0 <= program <= 127:
+        raise ValueError(f"invalid MIDI program {program}: use 0 to 127")
+    voices = list(tune.voices)
+    notes = played_notes(tune.notes)
+    if accompaniment:
+        extra = accompaniment_notes(tune, len(voices))
+        if extra:
+            voices.append(Voice("accompaniment", ACCOMPANIMENT_PROGRAM))
+            notes.extend(extra)
+    title = tune.title or f"X:{tune.reference}"
+    tracks = [_track(_conductor_events(tune))]
+    by_voice: list[list[Note]] = [[] for _ in voices]
+    for note in remove_overlaps(notes):
+        by_voice[note.voice].append(note)
+    for index, (voice, channel) in enumerate(zip(voices, _channels(voices), strict=True)):
+        name = f"{title} ({voice.name})" if len(voices) > 1 else title
+        chosen = voice.program if voice.program is not None else program
+        lyrics = [lyric for lyric in tune.lyrics if lyric.voice == index]
+        tracks.append(_track(_voice_events(name, chosen, channel, by_voice[index], lyrics)))
+    header = b"MThd" + struct.pack(">IHHH", 6, 1, len(tracks), TICKS_PER_QUARTER)
+    return header + b"".join(tracks)
+
+
+def tune_to_midi(
+    tune: Tune, *, program: int = DEFAULT_PROGRAM, accompaniment: bool = False
+) -> pretty_midi.PrettyMIDI:
+    """Build a MIDI file in memory for a converted tune, as pretty_midi reads it back.
+
+    Args:
+        tune: The tune.
+        program: The General MIDI program (0-127) for voices without ``%%MIDI program``.
+        accompaniment: Add an instrument that plays the chord symbols.
 
     Returns:
         One instrument per voice, named after the tune title, with the tempo,
@@ -141,22 +257,19 @@ def tune_to_midi(tune: Tune, *, program: int = DEFAULT_PROGRAM) -> pretty_midi.P
     Raises:
         ValueError: ``program`` is outside 0 to 127.
     """
-    if not 0 <= program <= 127:
-        raise ValueError(f"invalid MIDI program {program}: use 0 to 127")
-    tempos = tune.tempo_changes or [TempoChange(Fraction(0), tune.tempo_qpm)]
-    midi = pretty_midi.PrettyMIDI(resolution=TICKS_PER_QUARTER, initial_tempo=tempos[0].qpm)
-    if len(tempos) > 1:
-        _set_tempo_map(midi, tempos)
-    meters = tune.meter_changes or [MeterChange(Fraction(0), tune.meter)]
-    keys = tune.key_changes or [KeyChange(Fraction(0), tune.key_sharps, tune.key_is_minor)]
-    midi.time_signature_changes.extend(_time_signatures(meters, tempos))
-    midi.key_signature_changes.extend(_key_signatures(keys, tempos))
-    midi.instruments.extend(_instruments(tune, program, tempos))
-    return midi
+    import pretty_midi  # slow to import, and only this function needs it
+
+    data = midi_bytes(tune, program=program, accompaniment=accompaniment)
+    return pretty_midi.PrettyMIDI(io.BytesIO(data))
 
 
 def write_midi(
-    tune: Tune, path: Path, *, program: int = DEFAULT_PROGRAM, overwrite: bool = False
+    tune: Tune,
+    path: Path,
+    *,
+    program: int = DEFAULT_PROGRAM,
+    overwrite: bool = False,
+    accompaniment: bool = False,
 ) -> Path:
     """Write a tune as a MIDI file, atomically.
 
@@ -168,6 +281,7 @@ def write_midi(
         path: The ``.mid`` file to write; its folder must exist.
         program: The General MIDI program, 0-127.
         overwrite: Replace ``path`` if it exists.
+        accompaniment: Add a track that plays the chord symbols.
 
     Returns:
         ``path``.
@@ -179,11 +293,11 @@ def write_midi(
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-    midi = tune_to_midi(tune, program=program)
+    data = midi_bytes(tune, program=program, accompaniment=accompaniment)
     handle, temporary = tempfile.mkstemp(suffix=".mid.tmp", dir=path.parent or Path("."))
-    os.close(handle)
     try:
-        midi.write(temporary)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

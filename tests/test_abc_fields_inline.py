@@ -73,7 +73,7 @@ def test_staccato_keeps_the_slot():
 
 def test_user_defined_symbol_is_a_decoration():
     # ABC 2.1 section 4.16: U: makes a letter a decoration, never a note.
-    notes = notes_of("X:1\nL:1/4\nU:W=!p!\nU:T=!trill!\nK:C\nWc Tc|\nU:h=!f!\nhc|\n")
+    notes = notes_of("X:1\nL:1/4\nU:W=!p!\nU:T=!upbow!\nK:C\nWc Tc|\nU:h=!f!\nhc|\n")
     assert [(n.pitch, n.velocity) for n in notes] == [(72, 60), (72, 60), (72, 105)]
 
 

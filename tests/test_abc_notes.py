@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 
 from musicgen.abc import parse_tunebook
+from musicgen.abc.ornaments import played_notes
 
 DATA = Path(__file__).parent / "data"
 
 
 def played(file_name: str, tune_index: int = 0) -> list[tuple[int, F, F]]:
-    """Return the notes of one tune of a test tunebook, converted in strict mode."""
+    """Return the notes heard in one tune of a test tunebook, converted in strict mode."""
     path = DATA / file_name
     book = parse_tunebook(path.read_text(), strict=True, source=path.name)
     assert not book.errors, [str(error) for error in book.errors]
     tune = book.tunes[tune_index]
-    return [(note.pitch, note.start, note.duration) for note in tune.notes]
+    return [(note.pitch, note.start, note.duration) for note in played_notes(tune.notes)]
 
 
 def sequence(pitches: list[int], length: F, start: F = F(0)) -> list[tuple[int, F, F]]:
@@ -85,10 +86,18 @@ CASES = [
         (77, F(3), F(1, 8)), (74, F(25, 8), F(7, 8)),
     ]),
     # ABC 2.1 sections 4.14 and 4.18: decorations and chord symbols are never
-    # notes; the staccato dot halves the sound and keeps the slot.
+    # notes; the staccato dot halves the sound and keeps the slot, a fermata
+    # doubles its note, a roll on a short note is a cut from the note above,
+    # and a trill alternates the note above and the note, here at 120
+    # quarter notes per minute in pieces of 1/8 beat.
     ("decorations.abc", 0, [
         (72, F(0), F(1, 2)),
-        *sequence([74, 72, 76, 77, 79, 81, 83, 72, 72, 72, 74], F(1), F(1)),
+        (76, F(1), F(1, 4)), (74, F(5, 4), F(3, 4)),
+        (72, F(2), F(2)), (76, F(4), F(1)),
+        *[(79 if i % 2 == 0 else 77, F(5) + F(i, 8), F(1, 8)) for i in range(8)],
+        (79, F(6), F(2)), (81, F(8), F(1)), (83, F(9), F(1)),
+        *[(74 if i % 2 == 0 else 72, F(10) + F(i, 8), F(1, 8)) for i in range(8)],
+        *sequence([72, 72, 74], F(1), F(11)),
     ]),
     # ABC 2.1 sections 4.8 and 4.9: repeats and first and second endings.
     ("repeats.abc", 0, sequence([72, 74, 72, 74, 76, 77, 76, 79], F(1))),

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from musicgen.abc.model import Ornament
+
 
 @dataclass
 class Sound:
@@ -21,12 +23,23 @@ class Sound:
         tie: True when it is tied to the same pitch of the next event.
         name: The note name (upper case) and octave it was written as, so
             that a note tied to it keeps its pitch.
+        bend: A microtone's pitch bend in semitones, 0 for none.
     """
 
     pitch: int
     length: Fraction
     tie: bool = False
     name: tuple[str, int] | None = None
+    bend: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
+class Grace:
+    """A grace note: its pitch, length in beats and pitch bend in semitones."""
+
+    pitch: int
+    length: Fraction
+    bend: Fraction = Fraction(0)
 
 
 @dataclass
@@ -36,11 +49,15 @@ class NoteEvent:
     Attributes:
         sounds: The pitches; empty for a rest.
         advance: The time to the next event, in beats.
-        velocity: The MIDI velocity from the dynamics in force.
-        staccato: True when the note is played shorter than its slot.
-        graces: Grace notes before it as (pitch, length in beats).
+        velocity: The MIDI velocity from the dynamics and accents in force.
         line: The line of the token, for messages.
         column: The column of the token, for messages.
+        staccato: True when the note is played shorter than its slot.
+        graces: Grace notes before it, which take their time from its start.
+        ornament: A trill or roll to play instead of the single note, or None.
+        chord_symbol: The chord symbol written before it, such as ``"Am7"``.
+        lyrics: The syllable sung on it in each verse (None where none is).
+        tie_continuation: True when every sound continues a tied note.
     """
 
     sounds: list[Sound]
@@ -49,7 +66,11 @@ class NoteEvent:
     line: int
     column: int
     staccato: bool = False
-    graces: list[tuple[int, Fraction]] = field(default_factory=list)
+    graces: list[Grace] = field(default_factory=list)
+    ornament: Ornament | None = None
+    chord_symbol: str | None = None
+    lyrics: list[str | None] = field(default_factory=list)
+    tie_continuation: bool = False
 
     def scale(self, factor: Fraction) -> None:
         """Multiply the event's time and every sound's length by ``factor``."""
@@ -69,6 +90,15 @@ class BarEvent:
     double: bool = False
     endings: list[int] | None = None
     rest_bars: int = 0
+    text: str = ""
+
+
+@dataclass
+class OverlayEvent:
+    """The voice overlay ``&``: the notes after it start again from the bar line."""
+
+    line: int
+    column: int
 
 
 @dataclass
@@ -102,4 +132,4 @@ class PartEvent:
     column: int
 
 
-Event = NoteEvent | BarEvent | TempoEvent | MeterEvent | KeyEvent | PartEvent
+Event = NoteEvent | BarEvent | OverlayEvent | TempoEvent | MeterEvent | KeyEvent | PartEvent

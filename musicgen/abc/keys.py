@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 # Position of each note name on the circle of fifths, from C (0).
 _LETTER_FIFTHS = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}
@@ -27,10 +28,21 @@ _MODE_OFFSETS = {
 _MINOR_MODES = {"min", "aeo", "m"}
 _CLEF_NAMES = {"treble", "bass", "alto", "tenor", "perc", "none"}
 _TONIC = re.compile(r"^([A-G])([#b]?)")
-_ACCIDENTAL = re.compile(r"^(\^\^|__|\^|_|=)([A-Ga-g])$")
+_ACCIDENTAL = re.compile(r"^(\^\^|__|\^\d*/\d*|_\d*/\d*|\^|_|=)([A-Ga-g])$")
 _CLEF_OCTAVE = re.compile(r"([+-])8$")
 
 SEMITONES = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+
+
+# ABC 2.1 section 4.2: a microtonal accidental such as ^/ or _3/4 raises or
+# lowers by that fraction of a semitone; a bare slash stands for /2.
+def accidental_offset(text: str) -> Fraction:
+    """Return the semitones of an accidental such as ``^``, ``__`` or ``^3/4``."""
+    if text in SEMITONES:
+        return Fraction(SEMITONES[text])
+    numerator, _, denominator = text[1:].partition("/")
+    offset = Fraction(int(numerator or 1), int(denominator or 2) or 2)
+    return offset if text[0] == "^" else -offset
 
 
 @dataclass(frozen=True)
@@ -43,7 +55,7 @@ class KeySignature:
             -7 to 7, for the MIDI key signature event.
         is_minor: True for ``m``, ``min`` and ``aeo``.
         accidentals: Semitone change per note name (upper case) that the
-            signature applies in every octave.
+            signature applies in every octave; a fraction for a microtone.
         transpose: Semitones added to every pitch (``transpose=``, ``octave=``,
             clef ``+8``/``-8``).
         has_tonic: False when the field gave only clef settings, so the key
@@ -53,16 +65,16 @@ class KeySignature:
     text: str
     sharps: int = 0
     is_minor: bool = False
-    accidentals: dict[str, int] = field(default_factory=dict)
+    accidentals: dict[str, Fraction] = field(default_factory=dict)
     transpose: int = 0
     has_tonic: bool = True
 
 
-def signature_accidentals(sharps: int) -> dict[str, int]:
+def signature_accidentals(sharps: int) -> dict[str, Fraction]:
     """Return the note names a signature of ``sharps`` (-7 to 7) raises or lowers."""
     if sharps >= 0:
-        return {letter: 1 for letter in _SHARP_ORDER[:sharps]}
-    return {letter: -1 for letter in _FLAT_ORDER[:-sharps]}
+        return {letter: Fraction(1) for letter in _SHARP_ORDER[:sharps]}
+    return {letter: Fraction(-1) for letter in _FLAT_ORDER[:-sharps]}
 
 
 def parse_key(value: str) -> KeySignature:
@@ -85,21 +97,35 @@ def parse_key(value: str) -> KeySignature:
     accidentals = signature_accidentals(sharps)
     if words[:1] in (["HP"], ["Hp"]):
         # Bagpipe keys: F and C sharp, G natural.
-        accidentals = {"F": 1, "C": 1}
+        accidentals = {"F": Fraction(1), "C": Fraction(1)}
         sharps = 2
 
     transpose = 0
-    explicit: dict[str, int] = {}
+    explicit: dict[str, Fraction] = {}
     for word in words[used:]:
         accidental = _ACCIDENTAL.match(word)
         if accidental:
-            explicit[accidental.group(2).upper()] = SEMITONES[accidental.group(1)]
+            explicit[accidental.group(2).upper()] = accidental_offset(accidental.group(1))
         elif word == "exp":
             accidentals = {}
         else:
             transpose += _pitch_setting(word, value)
     accidentals.update(explicit)
     return KeySignature(text, sharps, is_minor, accidentals, transpose, has_tonic)
+
+
+def tonic_key(value: str) -> KeySignature | None:
+    """Return the major key of the tonic that starts ``value``, or None if there is none.
+
+    Lenient mode falls back on it for a key it cannot read, such as ``Es``.
+    """
+    tonic = _TONIC.match(value.strip())
+    if not tonic:
+        return None
+    fifths = _LETTER_FIFTHS[tonic.group(1)] + {"": 0, "#": 7, "b": -7}[tonic.group(2)]
+    if not -7 <= fifths <= 7:
+        return None
+    return KeySignature(tonic.group(0), fifths, False, signature_accidentals(fifths))
 
 
 def _read_tonic_and_mode(words: list[str], value: str) -> tuple[int, bool, bool, int]:
@@ -129,13 +155,16 @@ def _read_tonic_and_mode(words: list[str], value: str) -> tuple[int, bool, bool,
     sharps = fifths + offset
     if not -7 <= sharps <= 7:
         raise ValueError(f"invalid key {value!r}: it needs {abs(sharps)} sharps or flats, max 7")
-    mode = "m" if mode_text == "m" else mode_text[:3].lower()
+    mode = "m" if mode_text in ("m", "M") else mode_text[:3].lower()
     return sharps, mode in _MINOR_MODES, True, used
 
 
 def _mode_offset(word: str) -> int | None:
-    """Return the fifths offset of a mode word, or None if it names no mode."""
-    if word == "m":
+    """Return the fifths offset of a mode word, or None if it names no mode.
+
+    Modes are read in any case, so ``M`` is minor like ``m``, as abc2midi reads it.
+    """
+    if word in ("m", "M"):
         return _MODE_OFFSETS["m"]
     return _MODE_OFFSETS.get(word[:3].lower()) if len(word) >= 3 else None
 

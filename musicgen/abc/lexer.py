@@ -4,10 +4,10 @@ The lexer reads one music line at a time. It reports malformed text through a
 :class:`~musicgen.abc.errors.Reporter`, so strict mode raises at the first
 problem and lenient mode skips the bad characters and goes on.
 
-Skipped on purpose, because they never sound: chord symbols and annotations
-(``"Am"``, ``"^text"``), slurs ``(`` ``)``, spacers ``y``, beam back-quotes,
-``$`` score line breaks, the deprecated ``!`` line break and the ``\\`` line
-continuation.
+Chord symbols (``"Am"``) become tokens, which only sound with accompaniment.
+Skipped on purpose, because they never sound: annotations (``"^text"``),
+slurs ``(`` ``)``, spacers ``y``, beam back-quotes, ``$`` score line breaks,
+the deprecated ``!`` line break and the ``\\`` line continuation.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from musicgen.abc.errors import (
 from musicgen.abc.tokens import (
     BarToken,
     BrokenRhythmToken,
+    ChordSymbolToken,
     ChordToken,
     DecorationToken,
     EndingToken,
@@ -45,9 +46,10 @@ DEFAULT_SYMBOLS = {
     "O": "coda", "P": "uppermordent", "S": "segno", "T": "trill", "u": "upbow", "v": "downbow",
 }  # fmt: skip
 
-_NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)")
+# ABC 2.1 section 4.2: accidentals, with microtones such as ^/ and _3/4.
+_NOTE = re.compile(r"(\^\^|__|\^\d*/\d*|_\d*/\d*|\^|_|=)?([A-Ga-g])([',]*)")
 _LENGTH = re.compile(r"\d*(?:/+\d*)*")
-_BAR = re.compile(r"\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
+_BAR = re.compile(r":*\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
 _ENDING = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
 _TUPLET = re.compile(r"\((\d+)(?::(\d*)(?::(\d*))?)?")
 _INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]]*)\]")
@@ -121,12 +123,14 @@ class LineLexer:
         elif char in "|:" or self.text.startswith(".|", start):
             self.read_bar()
         elif char == '"':
-            self.skip_quoted()
+            self.read_quoted()
         elif char in "!+":
             self.read_long_decoration(char)
         elif char in self.symbols and not self.text.startswith(".(", start):
-            self.tokens.append(DecorationToken(self.line, column, self.symbols[char]))
             self.index += 1
+            self.tokens.append(
+                DecorationToken(self.line, column, self.symbols[char], self._attached())
+            )
         elif char == "{":
             self.read_grace()
         elif char == "(" and _TUPLET.match(self.text, start):
@@ -146,6 +150,13 @@ class LineLexer:
         else:
             self.problem(UnexpectedCharacterError, f"unexpected character {char!r}, skipped")
             self.index += 1
+
+    def _attached(self) -> bool:
+        """Return True when a note, chord, rest or one-character decoration comes next."""
+        if self.index >= len(self.text):
+            return False
+        char = self.text[self.index]
+        return char in "[zxZX" or char in self.symbols or bool(_NOTE.match(self.text, self.index))
 
     def read_length(self) -> Fraction:
         """Read the length after a note or rest; report and use 1 when it is invalid."""
@@ -217,6 +228,9 @@ class LineLexer:
             self.index = field.end()
         elif self.text.startswith("[|", start):
             self.read_bar()
+        elif self.text.startswith('["', start):
+            # A variant ending labelled with text, such as ["Coda": it plays as written.
+            self.index += 1
         elif self.index + 1 < len(self.text) and self.text[start + 1].isdigit():
             ending = _ENDING.match(self.text, start + 1)
             assert ending is not None  # a digit always matches
@@ -249,7 +263,7 @@ class LineLexer:
                 decorations.append(self.symbols[char])
                 self.index += 1
             elif char == '"':
-                self.skip_quoted()
+                self.read_quoted()
             elif char in " \t-":
                 self.index += 1
             else:
@@ -280,7 +294,8 @@ class LineLexer:
         else:
             end = len(text) - len(text.lstrip(":"))
             begin = len(text) - len(text.rstrip(":"))
-        double = "||" in text or "|]" in text or "[|" in text
+        # The invisible bar [|] does not end a section.
+        double = "[|]" not in text and ("||" in text or "|]" in text or "[|" in text)
         token = BarToken(self.line, start + 1, text, end, begin, double)
         ending = _ENDING.match(self.text, self.index)
         if ending and text != "[|]":
@@ -288,14 +303,20 @@ class LineLexer:
             self.index = ending.end()
         self.tokens.append(token)
 
-    def skip_quoted(self) -> None:
-        """Skip a chord symbol or annotation ``"..."``."""
-        end = self.text.find('"', self.index + 1)
+    # ABC 2.1 sections 4.18 and 4.19: "Am7" is a chord symbol; text that starts
+    # with ^ _ < > or @ is an annotation, which is skipped.
+    def read_quoted(self) -> None:
+        """Read a chord symbol ``"Am7"``, or skip an annotation ``"^text"``."""
+        start = self.index
+        end = self.text.find('"', start + 1)
         if end < 0:
             self.problem(UnterminatedError, "chord symbol or annotation is never closed with '\"'")
             self.index = len(self.text)
-        else:
-            self.index = end + 1
+            return
+        self.index = end + 1
+        text = self.text[start + 1 : end]
+        if text and text[0] not in "^_<>@":
+            self.tokens.append(ChordSymbolToken(self.line, start + 1, text))
 
     def read_long_decoration(self, mark: str) -> None:
         """Read ``!name!`` or ``+name+``."""
@@ -310,8 +331,9 @@ class LineLexer:
             self.index += 1
             return
         name = self.text[self.index + 1 : end]
-        self.tokens.append(DecorationToken(self.line, self.index + 1, name))
+        column = self.index + 1
         self.index = end + 1
+        self.tokens.append(DecorationToken(self.line, column, name, self._attached()))
 
     def read_grace(self) -> None:
         """Read a grace group ``{ag}`` or ``{/g}``."""

@@ -19,6 +19,30 @@ DEFAULT_TEMPO_QPM = 120.0
 
 
 @dataclass(frozen=True)
+class Ornament:
+    """A trill or roll written on a note, played as several notes (see musicgen.abc.ornaments).
+
+    Attributes:
+        kind: ``"trill"`` or ``"roll"``.
+        upper: The MIDI pitch of the note one step up in the key.
+        lower: The MIDI pitch of the note one step down in the key.
+        unit: The unit note length in force, in quarter-note beats.
+        qpm: The tempo in force, in quarter notes per minute.
+        length: The ornamented note's own length in beats, before a tie
+            lengthened it, with the time its grace notes took from it.
+        grace_time: The beats grace notes took from the start of the note.
+    """
+
+    kind: str
+    upper: int
+    lower: int
+    unit: Fraction
+    qpm: float = 120.0
+    length: Fraction = Fraction(0)
+    grace_time: Fraction = Fraction(0)
+
+
+@dataclass(frozen=True)
 class Note:
     """One sounding note.
 
@@ -28,6 +52,11 @@ class Note:
         duration: The sounding length in quarter-note beats, above zero.
         velocity: The MIDI velocity, 1 to 127.
         voice: The index of the voice in :attr:`Tune.voices`.
+        bend: A microtone's pitch bend in semitones (ABC 2.1 section 4.2),
+            such as 1/2 for ``^/c``; 0 for a note without one.
+        ornament: A trill or roll written on the note, or None. The note
+            stands for the whole ornament; :func:`musicgen.abc.ornaments.played_notes`
+            returns the notes that are heard.
     """
 
     pitch: int
@@ -35,6 +64,8 @@ class Note:
     duration: Fraction
     velocity: int = DEFAULT_VELOCITY
     voice: int = 0
+    bend: Fraction = Fraction(0)
+    ornament: Ornament | None = None
 
     @property
     def end(self) -> Fraction:
@@ -65,6 +96,26 @@ class KeyChange:
     time: Fraction
     sharps: int
     is_minor: bool
+
+
+@dataclass(frozen=True)
+class Lyric:
+    """A syllable of a ``w:`` line, sung from ``time`` (beats) in voice ``voice``.
+
+    A syllable that continues its word ends with ``-``, as in MIDI karaoke files.
+    """
+
+    time: Fraction
+    text: str
+    voice: int = 0
+
+
+@dataclass(frozen=True)
+class ChordSymbol:
+    """A chord symbol such as ``"Am7"`` in force from ``time`` (beats), as written."""
+
+    time: Fraction
+    text: str
 
 
 @dataclass(frozen=True)
@@ -106,6 +157,10 @@ class Tune:
         voices: The voices; notes refer to them by index.
         source: The tunebook label.
         line: The line of the ``X:`` field in the tunebook.
+        lyrics: The syllables of the ``w:`` lines, in time order.
+        chord_symbols: The chord symbols of the first voice, in time order.
+        bar_starts: The times of the bar lines of the first voice as played,
+            in beats, starting with 0.
     """
 
     reference: str
@@ -126,6 +181,9 @@ class Tune:
     voices: list[Voice] = field(default_factory=lambda: [Voice("1")])
     source: str = "<string>"
     line: int = 1
+    lyrics: list[Lyric] = field(default_factory=list)
+    chord_symbols: list[ChordSymbol] = field(default_factory=list)
+    bar_starts: list[Fraction] = field(default_factory=list)
 
 
 @dataclass

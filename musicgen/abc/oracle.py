@@ -5,10 +5,9 @@ never runs abc2midi. abc2midi 4.84 writes 480 ticks per quarter note and
 starts every note one tick late (ending it on time), so its onsets are moved
 one tick earlier before comparing. Its chord notes are staggered by 10 ticks
 unless ``%%MIDI chordattack 0`` is given, so that directive is added. It
-plays rolls (``~``) and trills (``T``) as ornament notes, which this
-converter does not, so :func:`without_ornaments` removes them from its input.
-It also swings the eighth notes of tunes with ``R:hornpipe`` (2:1), which is
-a playing style, not notation, so that function removes ``R:`` lines too.
+swings the eighth notes of tunes with ``R:hornpipe`` (2:1), which is a
+playing style, not notation, so :func:`for_abc2midi` removes ``R:`` lines.
+Ornaments, fermatas and grace notes are compared as both converters play them.
 """
 
 from __future__ import annotations
@@ -17,16 +16,22 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mido
 
+from musicgen.abc.errors import AbcError
 from musicgen.abc.model import Tune
+from musicgen.abc.ornaments import played_notes
+from musicgen.abc.parser import parse_tune
+from musicgen.abc.quirks import QUIRKS
+from musicgen.abc.tunebook import RawTune
 
 ABC2MIDI_TICKS_PER_QUARTER = 480
-# abc2midi options: no chord symbol accompaniment, no fermata lengthening, quiet.
-ABC2MIDI_OPTIONS = ["-NGUI", "-NFER", "-silent"]
+# abc2midi options: no chord symbol accompaniment, quiet.
+ABC2MIDI_OPTIONS = ["-NGUI", "-silent"]
 
 # (pitch, onset, duration), times in abc2midi ticks.
 TickNote = tuple[int, int, int]
@@ -57,22 +62,9 @@ def abc2midi_path() -> str | None:
     return shutil.which("abc2midi")
 
 
-def without_ornaments(tune_text: str) -> str:
-    """Return ``tune_text`` without rolls and trills (``~ T !roll! !trill!``) and ``R:`` lines.
-
-    Chord symbols and annotations keep their text, since ``T`` may appear in them.
-    """
-    lines = [line for line in tune_text.split("\n") if not line.startswith("R:")]
-    return "\n".join(
-        line if re.match(r"^[A-Za-z+]:|^%", line) else _strip_ornaments(line) for line in lines
-    )
-
-
-def _strip_ornaments(line: str) -> str:
-    parts = re.split(r'("[^"]*")', line)
-    for index in range(0, len(parts), 2):
-        parts[index] = re.sub(r"[~T]|!roll!|!trill!", "", parts[index])
-    return "".join(parts)
+def for_abc2midi(tune_text: str) -> str:
+    """Return ``tune_text`` without its ``R:`` lines, so abc2midi plays no swing."""
+    return "\n".join(line for line in tune_text.split("\n") if not line.startswith("R:"))
 
 
 def run_abc2midi(tune_text: str, timeout: float = 20.0) -> list[TickNote]:
@@ -132,12 +124,13 @@ def read_midi_notes(path: Path) -> list[TickNote]:
 
 
 def tune_ticks(tune: Tune) -> list[TickNote]:
-    """Return a tune's notes as (pitch, onset, duration) in abc2midi ticks, rounded."""
+    """Return a tune's notes as heard, trills and rolls played out, as (pitch, onset,
+    duration) in abc2midi ticks, rounded."""
     return sorted(
         (
             (note.pitch, round(note.start * ABC2MIDI_TICKS_PER_QUARTER),
              round(note.duration * ABC2MIDI_TICKS_PER_QUARTER))
-            for note in tune.notes
+            for note in played_notes(tune.notes)
         ),
         key=lambda note: (note[1], note[0]),
     )  # fmt: skip
@@ -168,3 +161,135 @@ def compare(ours: list[TickNote], theirs: list[TickNote], tolerance: int = 1) ->
             used.add(match)
     theirs_only = [note for index, note in enumerate(unmatched) if index not in used]
     return Agreement(len(ours) - len(ours_only), ours_only, theirs_only)
+
+
+# The reason for a tune with ABC errors, which strict mode rejects.
+INVALID = "invalid-abc"
+
+
+def _body_lines(text: str, change: Callable[[str], str]) -> str:
+    """Apply ``change`` to the music lines of ``text``, not to fields or comments."""
+    return "\n".join(
+        line if re.match(r"^[A-Za-z+]:|^%", line) else change(line) for line in text.split("\n")
+    )
+
+
+def _without_ornaments(line: str) -> str:
+    parts = re.split(r'("[^"]*")', line)
+    for index in range(0, len(parts), 2):
+        parts[index] = re.sub(r"[~T]|!roll!|!trill!|\+roll\+|\+trill\+", "", parts[index])
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A change to a tune's text that takes one difference out of the comparison.
+
+    Attributes:
+        change: The change, applied to the music lines.
+        both: True when both converters read the changed text; False when
+            only abc2midi does, because it misreads the original.
+    """
+
+    change: Callable[[str], str]
+    both: bool
+
+
+REWRITES = {
+    # abc2midi 4.84 misreads the invisible bar line [|]: from there on it plays
+    # every note at one time, or nothing. Without it the music is the same.
+    "invisible-bar": Rewrite(lambda line: line.replace("[|]", ""), both=False),
+    # abc2midi reads a variant ending labelled with text, ["Coda", as the
+    # start of a chord; without the bracket the music is the same.
+    "text-ending": Rewrite(lambda line: line.replace('["', '"'), both=False),
+    # The standard leaves ornaments to the player. abc2midi times a roll or
+    # trill next to a broken rhythm or grace notes in its own way; without
+    # the ornaments the two converters agree.
+    "ornament-timing": Rewrite(_without_ornaments, both=True),
+}
+
+
+def explain(
+    tune: RawTune | str, theirs: list[TickNote], abc2midi_text: str | None = None
+) -> tuple[str, ...] | None:
+    """Return the reasons why this converter and abc2midi play ``tune`` differently.
+
+    Each quirk of :data:`musicgen.abc.quirks.QUIRKS` is tried alone, then all
+    of them together, dropping those that are not needed. When that fails and
+    ``abc2midi_text`` is given, each of :data:`REWRITES` that changes the text
+    is tried: abc2midi plays the rewritten text, and the quirks are tried again.
+    A tune that still differs and that strict mode rejects is put down to its
+    errors (:data:`INVALID`): each converter recovers from them in its own way.
+
+    Args:
+        tune: The tune, as given to :func:`musicgen.abc.parse_tune`.
+        theirs: abc2midi's notes for it, from :func:`run_abc2midi`.
+        abc2midi_text: The text abc2midi read, for the rewrites.
+
+    Returns:
+        The quirk and rewrite names, or :data:`INVALID`; None when nothing
+        explains the difference.
+    """
+    reasons = _explain_by_quirks(tune, theirs)
+    if reasons is not None:
+        return reasons
+    if abc2midi_text is not None:
+        reasons = _explain_by_rewrites(tune, abc2midi_text)
+    if reasons is None and not _is_valid(tune):
+        reasons = (INVALID,)
+    return reasons
+
+
+def _is_valid(tune: RawTune | str) -> bool:
+    try:
+        parse_tune(tune, strict=True)
+    except AbcError:
+        return False
+    return True
+
+
+def _explain_by_rewrites(tune: RawTune | str, abc2midi_text: str) -> tuple[str, ...] | None:
+    for name, rewrite in REWRITES.items():
+        rewritten = _body_lines(abc2midi_text, rewrite.change)
+        if rewritten == abc2midi_text:
+            continue
+        try:
+            again = run_abc2midi(rewritten)
+        except (RuntimeError, OSError, EOFError, ValueError, subprocess.TimeoutExpired):
+            continue
+        ours = _rewritten_tune(tune, rewrite.change) if rewrite.both else tune
+        reasons = _explain_by_quirks(ours, again, allow_none=True)
+        if reasons is not None:
+            return (name, *reasons)
+    return None
+
+
+def _rewritten_tune(tune: RawTune | str, change: Callable[[str], str]) -> RawTune | str:
+    if isinstance(tune, RawTune):
+        return replace(tune, text=_body_lines(tune.text, change))
+    return _body_lines(tune, change)
+
+
+def _explain_by_quirks(
+    tune: RawTune | str, theirs: list[TickNote], allow_none: bool = False
+) -> tuple[str, ...] | None:
+    """Return the fewest quirks whose imitation makes this converter play ``theirs``."""
+
+    def agrees(quirks: set[str]) -> bool:
+        try:
+            return compare(tune_ticks(parse_tune(tune, quirks=quirks)), theirs).identical
+        except AbcError:
+            return False
+
+    if allow_none and agrees(set()):
+        return ()
+    for name in QUIRKS:
+        if agrees({name}):
+            return (name,)
+    needed = set(QUIRKS)
+    if not agrees(needed):
+        return None
+    for name in sorted(needed):
+        if agrees(needed - {name}):
+            needed.discard(name)
+    return tuple(sorted(needed))

@@ -10,6 +10,7 @@ per voice, and playback then unrolls repeats and joins ties.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -21,11 +22,12 @@ from musicgen.abc.errors import (
     Reporter,
 )
 from musicgen.abc.fields import default_unit_length, parse_meter, parse_tempo, parse_unit_length
-from musicgen.abc.keys import KeySignature, parse_key
+from musicgen.abc.keys import KeySignature, parse_key, tonic_key
 from musicgen.abc.lexer import DEFAULT_SYMBOLS, lex_line
 from musicgen.abc.model import DEFAULT_TEMPO_QPM, Tune, Tunebook
 from musicgen.abc.parts import arrange_parts
 from musicgen.abc.performer import VoiceState
+from musicgen.abc.quirks import check_quirks
 from musicgen.abc.tokens import FieldToken
 from musicgen.abc.tunebook import RawTune, normalize_newlines, split_tunebook
 from musicgen.abc.voices import VoiceSet, assemble
@@ -51,7 +53,13 @@ class _Header:
     directives: list[str] = field(default_factory=list)
 
 
-def parse_tune(text: str | RawTune, *, strict: bool = False, source: str = "<string>") -> Tune:
+def parse_tune(
+    text: str | RawTune,
+    *,
+    strict: bool = False,
+    source: str = "<string>",
+    quirks: Collection[str] = (),
+) -> Tune:
     """Convert one ABC tune into notes.
 
     Args:
@@ -61,6 +69,9 @@ def parse_tune(text: str | RawTune, *, strict: bool = False, source: str = "<str
         strict: Raise at the first problem. When False, convert as much as
             possible and record each problem in :attr:`Tune.warnings`.
         source: A label for messages, usually the file name; ignored for a RawTune.
+        quirks: Names from :data:`musicgen.abc.quirks.QUIRKS`: abc2midi
+            departures from the standard to imitate. Only for comparing with
+            abc2midi; empty by default.
 
     Returns:
         The tune with its notes in quarter-note beats.
@@ -69,7 +80,10 @@ def parse_tune(text: str | RawTune, *, strict: bool = False, source: str = "<str
         MissingFieldError: The tune has no ``K:`` field (in lenient mode too).
         EmptyTuneError: The tune has no notes to play (in lenient mode too).
         AbcError: In strict mode, the subclass for the first problem found.
+        ValueError: ``quirks`` names an unknown quirk.
     """
+    quirk_set = frozenset(quirks)
+    check_quirks(quirk_set)
     raw = _as_raw_tune(text, source)
     reporter = Reporter(strict=strict, source=raw.source, tune=raw.reference or raw.title or None)
     lines = raw.text.split("\n")
@@ -84,11 +98,11 @@ def parse_tune(text: str | RawTune, *, strict: bool = False, source: str = "<str
     key_line = raw.line + key_index
     key = _header_key(lines[key_index][2:], key_line, reporter)
     unit_length = _header_unit_length(header, reporter)
-    state = VoiceState(key, header.meter, unit_length, header.propagate)
-    voices = VoiceSet(state, reporter, header.directives)
+    tempo = _header_tempo(header, unit_length, reporter)
+    state = VoiceState(key, header.meter, unit_length, header.propagate, tempo)
+    voices = VoiceSet(state, reporter, header.directives, quirk_set)
     for offset, body_line in enumerate(lines[key_index + 1 :], start=key_index + 1):
         _read_body_line(voices, header, body_line, raw.line + offset, reporter)
-    tempo = _header_tempo(header, unit_length, reporter)
 
     if header.parts:
         arrange_parts(voices, header.parts, reporter)
@@ -104,7 +118,7 @@ def parse_tune(text: str | RawTune, *, strict: bool = False, source: str = "<str
         source=raw.source,
         line=raw.line,
     )
-    assemble(tune, voices, reporter)
+    assemble(tune, voices, reporter, has_parts=bool(header.parts))
     tune.warnings = reporter.warnings
     if not tune.notes:
         raise reporter.error(EmptyTuneError, "tune has no notes to play", raw.line, 1)
@@ -219,8 +233,11 @@ def _header_key(value: str, line: int, reporter: Reporter) -> KeySignature:
     try:
         return parse_key(_strip_comment(value))
     except ValueError as error:
-        reporter.problem(InvalidFieldError, f"{error}; used C major", line, 3)
-        return KeySignature(value.strip())
+        # A key such as "Es" or "Bn": keep its tonic, as abc2midi does.
+        key = tonic_key(value)
+        used = f"used {key.text} major" if key is not None else "used C major"
+        reporter.problem(InvalidFieldError, f"{error}; {used}", line, 3)
+        return key if key is not None else KeySignature(value.strip())
 
 
 def _header_unit_length(header: _Header, reporter: Reporter) -> Fraction:
@@ -255,16 +272,22 @@ def _read_body_line(
     if match and match.group(1) in _BODY_FIELDS:
         _apply_body_field(voices, header, match.group(1), _strip_comment(match.group(2)), line)
         return
+    voices.current.start_line(voices.continued)
     for token in lex_line(text, line, reporter, header.symbols):
-        if isinstance(token, FieldToken) and token.name in "VU":
+        if isinstance(token, FieldToken) and token.name in "VUP":
             _apply_body_field(voices, header, token.name, token.value, line, token.column)
+            if token.name == "V":
+                voices.current.start_line()
         else:
             voices.current.feed_token(token)
+    # ABC 2.1 section 4.19: a music line that ends with "\" goes on in the next.
+    voices.continued = _strip_comment(text).rstrip().endswith("\\")
 
 
 # ABC 2.1 section 3.2: fields in the body. V: switches voice, U: defines a
-# decoration symbol, and K: M: L: Q: P: change the current voice. The others
-# (w:, W:, T:, N:, I:, s:, r:, +:) are text, so they are skipped on purpose.
+# decoration symbol, w: gives lyrics, P: starts a part in every voice, and
+# K: M: L: Q: change the current voice. The others (W:, T:, N:, I:, s:, r:,
+# +:) are text, skipped on purpose.
 def _apply_body_field(
     voices: VoiceSet, header: _Header, name: str, value: str, line: int, column: int = 3
 ) -> None:
@@ -272,5 +295,9 @@ def _apply_body_field(
         voices.switch(value.strip(), line)
     elif name == "U":
         _define_symbol(header, value)
-    elif name in "KMLQP":
+    elif name == "w":
+        voices.current.add_lyrics(value.strip())
+    elif name == "P":
+        voices.start_part(value, line, column)
+    elif name in "KMLQ":
         voices.current.apply_field(name, value.strip(), line, column)

@@ -79,6 +79,7 @@ def arrange_parts(voices: VoiceSet, order: str, reporter: Reporter) -> None:
                 continue
             # A section boundary, so that repeats never cross from one part to the next.
             arranged.append(BarEvent(0, 0, double=True))
+            arranged.append(PartEvent(name, 0, 0))
             arranged.extend(parts[name])
         performer.events = arranged
 

@@ -2,11 +2,10 @@
 
 The performer keeps the state that the notation carries from note to note in
 written order: the key, meter and unit length in force, the accidentals of the
-current bar, ties, tuplets, broken rhythm, dynamics and pending grace notes.
-Repeats are left to :mod:`musicgen.abc.playback`.
-
-Decorations other than dynamics and ``staccato`` are read and skipped on
-purpose: they never become notes.
+current bar, ties, tuplets, broken rhythm, dynamics, pending decorations,
+grace notes and chord symbols, and the notes of the last music line for the
+lyrics under it. Repeats are left to :mod:`musicgen.abc.playback`, and what
+each decoration does is listed in :mod:`musicgen.abc.decorations`.
 """
 
 from __future__ import annotations
@@ -14,6 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from musicgen.abc import quirks as q
+from musicgen.abc.decorations import (
+    ACCENT_BOOST,
+    ACCENTS,
+    DYNAMICS,
+    FERMATA_FACTOR,
+    FERMATAS,
+    ORNAMENTS,
+    STACCATO,
+)
 from musicgen.abc.errors import (
     InvalidBrokenRhythmError,
     InvalidFieldError,
@@ -21,24 +30,27 @@ from musicgen.abc.errors import (
     InvalidTupletError,
     PitchRangeError,
     Reporter,
-    UnsupportedFeatureError,
 )
 from musicgen.abc.events import (
     BarEvent,
     Event,
+    Grace,
     KeyEvent,
     MeterEvent,
     NoteEvent,
+    OverlayEvent,
     PartEvent,
     Sound,
     TempoEvent,
 )
 from musicgen.abc.fields import parse_meter, parse_tempo, parse_unit_length
-from musicgen.abc.keys import SEMITONES, KeySignature, parse_key
-from musicgen.abc.model import DEFAULT_VELOCITY
+from musicgen.abc.keys import KeySignature, accidental_offset, parse_key
+from musicgen.abc.lyrics import align_lyrics
+from musicgen.abc.model import DEFAULT_VELOCITY, Ornament
 from musicgen.abc.tokens import (
     BarToken,
     BrokenRhythmToken,
+    ChordSymbolToken,
     ChordToken,
     DecorationToken,
     EndingToken,
@@ -53,22 +65,18 @@ from musicgen.abc.tokens import (
     TupletToken,
 )
 
-# Semitones of each note name above C.
+# Semitones of each note name above C, and the note names in scale order.
 _STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-
-# ABC 2.1 section 4.14: the velocities of the dynamics marks.
-DYNAMICS = {
-    "pppp": 30, "ppp": 30, "pp": 45, "p": 60, "mp": 75,
-    "mf": 90, "f": 105, "ff": 120, "fff": 127, "ffff": 127,
-}  # fmt: skip
+_LETTERS = "CDEFGAB"
 
 # ABC 2.1 section 4.13: "(p" puts p notes in the time of q; None means 3 in
 # compound meter (6/8, 9/8, 12/8) and 2 otherwise.
 _TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
 
-# The length of a grace note, as a fraction of the unit length. abc2midi 4.84
-# plays each grace note as a quarter of the unit length, taken from the note
-# after it, and this converter does the same.
+# ABC 2.1 section 4.12 leaves the timing of grace notes to the player. Each
+# grace note lasts a quarter of the unit length, taken from the start of the
+# note or rest after it, as abc2midi 4.84 plays them; see playback for a group
+# too long for its note and for grace notes before a bar line.
 GRACE_FRACTION = Fraction(1, 4)
 
 
@@ -82,12 +90,14 @@ class VoiceState:
         unit_length: The unit note length as a fraction of a whole note.
         propagate: ``%%propagate-accidentals``: ``pitch`` (all octaves),
             ``octave`` (that octave only) or ``not`` (that note only).
+        qpm: The tempo in quarter notes per minute, which sets the speed of trills.
     """
 
     key: KeySignature
     meter: tuple[int, int] | None
     unit_length: Fraction
     propagate: str = "pitch"
+    qpm: float = 120.0
 
 
 @dataclass
@@ -97,28 +107,43 @@ class _Tuplet:
 
 
 @dataclass
+class _Broken:
+    """A broken rhythm waiting for its second note."""
+
+    first: NoteEvent
+    first_factor: Fraction
+    second_factor: Fraction
+
+
+@dataclass
 class Performer:
     """Collect the events of one voice from its tokens, in written order.
 
     Args:
         state: The settings at the start of the voice.
         reporter: Where problems go.
+        quirks: abc2midi behaviours to imitate (see :mod:`musicgen.abc.quirks`).
     """
 
     state: VoiceState
     reporter: Reporter
+    quirks: frozenset[str] = frozenset()
     events: list[Event] = field(default_factory=list)
     velocity: int = DEFAULT_VELOCITY
-    _bar_accidentals: dict[tuple[str, int | None], int] = field(default_factory=dict)
-    _tied: dict[tuple[str, int], int] = field(default_factory=dict)
+    _bar_accidentals: dict[tuple[str, int | None], Fraction] = field(default_factory=dict)
+    _tied: dict[tuple[str, int], tuple[int, Fraction]] = field(default_factory=dict)
     _tuplet: _Tuplet | None = None
-    _broken: Fraction | None = None
+    _broken: _Broken | None = None
     _last: NoteEvent | None = None
     # The note a "-" ties: the last one, even across a broken rhythm as in "d>-c".
     _tie_target: NoteEvent | None = None
     _decorations: list[str] = field(default_factory=list)
-    _graces: list[tuple[int, Fraction]] = field(default_factory=list)
+    _graces: list[Grace] = field(default_factory=list)
+    _chord_symbol: str | None = None
     _rest_bars: int = 0
+    # Where the last music line's events start, and its w: lines so far.
+    _line_start: int = 0
+    _verses: int = 0
 
     def feed(self, tokens: list[Token]) -> None:
         """Process the tokens of one line."""
@@ -127,37 +152,33 @@ class Performer:
 
     def feed_token(self, token: Token) -> None:
         """Process one token."""
-        if isinstance(token, (NoteToken, ChordToken, RestToken, MultiRestToken)):
+        if isinstance(token, (NoteToken, ChordToken, RestToken)):
             self._add_note_event(token)
-            return
-        if isinstance(token, DecorationToken):
-            self._decorate(token.name)
-            return
-        if isinstance(token, BrokenRhythmToken):
+        elif isinstance(token, DecorationToken):
+            detached = not token.attached and q.DETACHED_DECORATION in self.quirks
+            if not detached or token.name in DYNAMICS:
+                self._decorate(token.name)
+        elif isinstance(token, BrokenRhythmToken):
             self._break_rhythm(token)
-            return
-        if isinstance(token, TieToken):
+        elif isinstance(token, TieToken):
             self._tie_last(token)
-            return
-        if isinstance(token, GraceToken):
-            self._graces = self._grace_sounds(token)
-            return
-        if isinstance(token, TupletToken):
+        elif isinstance(token, GraceToken):
+            self._graces = self._graces + self._grace_notes(token)
+        elif isinstance(token, TupletToken):
             self._start_tuplet(token)
-            return
-        self._last = None
-        self._tie_target = None
-        if isinstance(token, (BarToken, EndingToken)):
-            self._add_bar(token)
-        elif isinstance(token, FieldToken):
-            self.apply_field(token.name, token.value, token.line, token.column)
-        elif isinstance(token, OverlayToken):
-            self.reporter.problem(
-                UnsupportedFeatureError,
-                "voice overlay '&' is not supported; the notes after it play in sequence",
-                token.line,
-                token.column,
-            )
+        elif isinstance(token, ChordSymbolToken):
+            self._chord_symbol = self._chord_symbol or token.text
+        elif isinstance(token, MultiRestToken):
+            self._add_multi_rest(token)
+        else:
+            self._last = None
+            self._tie_target = None
+            if isinstance(token, (BarToken, EndingToken)):
+                self._add_bar(token)
+            elif isinstance(token, FieldToken):
+                self.apply_field(token.name, token.value, token.line, token.column)
+            elif isinstance(token, OverlayToken):
+                self._overlay(token)
 
     # ABC 2.1 section 3.2: K:, M:, L:, Q: and P: may change within the body,
     # on their own line or inline in brackets.
@@ -174,11 +195,24 @@ class Performer:
             elif name == "Q":
                 qpm = parse_tempo(value, self.state.unit_length)
                 if qpm is not None:
+                    self.state.qpm = qpm
                     self.events.append(TempoEvent(qpm))
             elif name == "P":
                 self.events.append(PartEvent(value.strip(), line, column))
         except ValueError as error:
             self.reporter.problem(InvalidFieldError, f"{error}; field skipped", line, column)
+
+    def start_line(self, continued: bool = False) -> None:
+        """Mark the start of a music line; its w: lines align with its notes."""
+        if not continued:
+            self._line_start = len(self.events)
+            self._verses = 0
+
+    # ABC 2.1 section 5.1: a w: line gives the syllables of the music line above.
+    def add_lyrics(self, text: str) -> None:
+        """Align a ``w:`` line with the notes of the last music line, as the next verse."""
+        align_lyrics(text, self.events[self._line_start :], self._verses)
+        self._verses += 1
 
     def _change_key(self, value: str) -> None:
         # ABC 2.1 section 3.1.14: a new key replaces the whole signature.
@@ -186,6 +220,8 @@ class Performer:
         if key.transpose == 0:
             # A K: without transposition settings keeps the one in force.
             key = replace(key, transpose=self.state.key.transpose)
+        if q.EXP_KEY in self.quirks and "exp" in value.split():
+            key = replace(key, accidentals={**self.state.key.accidentals, **key.accidentals})
         if key.has_tonic:
             self.state.key = key
             self.events.append(KeyEvent(key.sharps, key.is_minor))
@@ -197,25 +233,31 @@ class Performer:
         return length * self.state.unit_length * 4
 
     # ABC 2.1 section 4.2: an accidental holds for the rest of the bar; with
-    # %%propagate-accidentals pitch (the default) in every octave.
-    def _pitch(self, note: NoteToken) -> int | None:
+    # %%propagate-accidentals pitch (the default) in every octave. A
+    # microtone keeps the note's natural pitch and bends it, as abc2midi does.
+    def _pitch(self, note: NoteToken) -> tuple[int, Fraction] | None:
         letter = note.letter.upper()
         octave = note.octave + (1 if note.letter.islower() else 0)
         bar_key: tuple[str, int | None] = (
             (letter, None) if self.state.propagate == "pitch" else (letter, octave)
         )
         if note.accidental is not None:
-            semitones = SEMITONES[note.accidental]
+            offset = accidental_offset(note.accidental)
             if self.state.propagate != "not":
-                self._bar_accidentals[bar_key] = semitones
+                self._bar_accidentals[bar_key] = offset
         elif (letter, octave) in self._tied:
             # ABC 2.1 section 4.11: a tied note keeps the pitch it is tied from.
             return self._tied[(letter, octave)]
         elif bar_key in self._bar_accidentals:
-            semitones = self._bar_accidentals[bar_key]
+            offset = self._bar_accidentals[bar_key]
         else:
-            semitones = self.state.key.accidentals.get(letter, 0)
-        pitch = 60 + _STEPS[letter] + 12 * octave + semitones + self.state.key.transpose
+            offset = self.state.key.accidentals.get(letter, Fraction(0))
+        pitch = 60 + _STEPS[letter] + 12 * octave + self.state.key.transpose
+        bend = Fraction(0)
+        if offset.denominator == 1:
+            pitch += int(offset)
+        else:
+            bend = offset
         if not 0 <= pitch <= 127:
             self.reporter.problem(
                 PitchRangeError,
@@ -224,54 +266,85 @@ class Performer:
                 note.column,
             )
             return None
-        return pitch
+        return pitch, bend
 
-    def _sounds(self, notes: list[NoteToken], outer: Fraction, chord_tie: bool) -> list[Sound]:
+    def _neighbour(self, note: NoteToken, step: int) -> int:
+        """Return the pitch one note name up (``step`` 1) or down (-1) in the key."""
+        position = _LETTERS.index(note.letter.upper()) + step
+        octave = note.octave + (1 if note.letter.islower() else 0) + position // 7
+        letter = _LETTERS[position % 7]
+        offset = int(self.state.key.accidentals.get(letter, 0))
+        pitch = 60 + _STEPS[letter] + 12 * octave + offset + self.state.key.transpose
+        return min(127, max(0, pitch))
+
+    def _sounds(self, notes: list[NoteToken], length: Fraction, chord_tie: bool) -> list[Sound]:
+        """Return the sounds of a note or chord, each ``length`` unit lengths long."""
         sounds: list[Sound] = []
+        beats = self._beats(length)
         for note in notes:
             for decoration in note.decorations:
                 self._decorate(decoration)
-            pitch = self._pitch(note)
-            if pitch is not None:
-                length = self._beats(note.length * outer)
+            resolved = self._pitch(note)
+            if resolved is not None:
                 name = (note.letter.upper(), note.octave + note.letter.islower())
-                sounds.append(Sound(pitch, length, note.tie or chord_tie, name))
+                pitch, bend = resolved
+                sounds.append(Sound(pitch, beats, note.tie or chord_tie, name, bend))
         return sounds
 
-    def _add_note_event(self, token: NoteToken | ChordToken | RestToken | MultiRestToken) -> None:
-        if isinstance(token, MultiRestToken):
-            self._add_multi_rest(token)
-            return
+    def _add_note_event(self, token: NoteToken | ChordToken | RestToken) -> None:
         if isinstance(token, NoteToken):
-            sounds = self._sounds([token], Fraction(1), False)
-            advance = self._beats(token.length)
+            length = token.length
+            continues = _continues_tie(self._tied, [token])
+            sounds = self._sounds([token], length, False)
         elif isinstance(token, ChordToken):
-            sounds = self._sounds(token.notes, token.length, token.tie)
-            # ABC 2.1 section 4.17: a chord lasts as long as its first note.
-            advance = self._beats(token.notes[0].length * token.length)
+            # ABC 2.1 section 4.17: the chord lasts as long as its first note,
+            # and so does every note in it, as abc2midi plays it.
+            length = token.notes[0].length * token.length
+            continues = _continues_tie(self._tied, token.notes)
+            sounds = self._sounds(token.notes, length, token.tie)
         else:
-            sounds = []
-            advance = self._beats(token.length)
-        event = NoteEvent(sounds, advance, self.velocity, token.line, token.column)
-        event.staccato = "staccato" in self._decorations
-        self._decorations = []
-        if sounds:
-            event.graces, self._graces = self._graces, []
+            length, continues, sounds = token.length, False, []
+        event = NoteEvent(sounds, self._beats(length), self.velocity, token.line, token.column)
+        event.tie_continuation = continues and bool(sounds)
+        self._apply_decorations(event, token)
+        event.graces, self._graces = self._graces, []
+        event.chord_symbol, self._chord_symbol = self._chord_symbol, None
         self._remember_ties(sounds)
         self._apply_rhythm(event)
         self.events.append(event)
         self._last = event
         self._tie_target = event
 
+    def _apply_decorations(self, event: NoteEvent, token: Token) -> None:
+        decorations, self._decorations = self._decorations, []
+        if not decorations:
+            return
+        names = set(decorations)
+        ornaments = [ORNAMENTS[name] for name in decorations if name in ORNAMENTS]
+        if names & ACCENTS:
+            event.velocity = min(127, event.velocity + ACCENT_BOOST)
+        if names & FERMATAS:
+            event.scale(Fraction(FERMATA_FACTOR))
+        if ornaments and isinstance(token, NoteToken) and len(event.sounds) == 1:
+            unit = self._beats(Fraction(1))
+            upper, lower = self._neighbour(token, 1), self._neighbour(token, -1)
+            event.ornament = Ornament(ornaments[0], upper, lower, unit, self.state.qpm)
+        else:
+            # A trill or roll keeps its note's full length, as abc2midi plays it.
+            event.staccato = bool(names & STACCATO)
+
     def _apply_rhythm(self, event: NoteEvent) -> None:
-        if self._broken is not None:
-            event.scale(self._broken)
-            self._broken = None
         if self._tuplet is not None:
             event.scale(self._tuplet.factor)
             self._tuplet.remaining -= 1
             if self._tuplet.remaining <= 0:
                 self._tuplet = None
+        broken, self._broken = self._broken, None
+        if broken is not None and not (
+            q.BROKEN_RHYTHM in self.quirks and _felt_length(broken.first) != _felt_length(event)
+        ):
+            broken.first.scale(broken.first_factor)
+            event.scale(broken.second_factor)
 
     def _add_multi_rest(self, token: MultiRestToken) -> None:
         meter = self.state.meter
@@ -299,6 +372,10 @@ class Performer:
                 token.column,
             )
             self._broken = None
+        # Grace notes and decorations before a bar line belong to no note (a
+        # fermata there marks the bar line); abc2midi drops them too.
+        self._graces = []
+        self._decorations = []
         if isinstance(token, EndingToken):
             previous = self.events[-1] if self.events else None
             if isinstance(previous, BarEvent) and previous.endings is None:
@@ -315,9 +392,16 @@ class Performer:
                 token.double,
                 token.endings,
                 self._rest_bars,
+                token.text,
             )
         )
         self._rest_bars = 0
+
+    # ABC 2.1 section 7.4: "&" overlays a second voice on the bar so far.
+    def _overlay(self, token: OverlayToken) -> None:
+        self._broken = None
+        self._tuplet = None
+        self.events.append(OverlayEvent(token.line, token.column))
 
     def _decorate(self, name: str) -> None:
         if name in DYNAMICS:
@@ -326,7 +410,7 @@ class Performer:
             self._decorations.append(name)
 
     # ABC 2.1 section 4.4: a>b makes a 3/2 and b 1/2 of their lengths, >> 7/4
-    # and 1/4, >>> 15/8 and 1/8; "<" mirrors it.
+    # and 1/4, >>> 15/8 and 1/8; "<" mirrors it. Both change once b is read.
     def _break_rhythm(self, token: BrokenRhythmToken) -> None:
         if self._last is None or not 1 <= token.count <= 3:
             reason = "has no note before it" if self._last is None else "has more than three marks"
@@ -341,8 +425,7 @@ class Performer:
         short = Fraction(1, 2**token.count)
         long = 2 - short
         first, second = (long, short) if token.direction > 0 else (short, long)
-        self._last.scale(first)
-        self._broken = second
+        self._broken = _Broken(self._last, first, second)
         self._last = None
 
     def _tie_last(self, token: TieToken) -> None:
@@ -359,25 +442,34 @@ class Performer:
 
     def _remember_ties(self, sounds: list[Sound]) -> None:
         self._tied = {
-            sound.name: sound.pitch for sound in sounds if sound.tie and sound.name is not None
+            sound.name: (sound.pitch, sound.bend)
+            for sound in sounds
+            if sound.tie and sound.name is not None
         }
 
-    def _grace_sounds(self, token: GraceToken) -> list[tuple[int, Fraction]]:
-        graces: list[tuple[int, Fraction]] = []
+    def _grace_notes(self, token: GraceToken) -> list[Grace]:
+        # Grace notes written inside a tuplet shrink with it, as abc2midi plays them.
+        factor = GRACE_FRACTION * (self._tuplet.factor if self._tuplet else 1)
+        graces: list[Grace] = []
         for note in token.notes:
-            pitch = self._pitch(note)
-            if pitch is not None:
-                graces.append((pitch, self._beats(note.length * GRACE_FRACTION)))
+            resolved = self._pitch(note)
+            if resolved is not None:
+                pitch, bend = resolved
+                graces.append(Grace(pitch, self._beats(note.length * factor), bend))
         return graces
 
     def _start_tuplet(self, token: TupletToken) -> None:
-        q = token.q if token.q is not None else _TUPLET_TIME.get(token.p, 0)
-        if q is None:
-            compound = self.state.meter is not None and self.state.meter[0] % 3 == 0
-            compound = compound and self.state.meter is not None and self.state.meter[0] > 3
-            q = 3 if compound else 2
+        if self._tuplet is not None and q.NESTED_TUPLET in self.quirks:
+            return
+        q_time = token.q if token.q is not None else _TUPLET_TIME.get(token.p, 0)
+        if q_time is None:
+            meter = self.state.meter
+            triple = meter is not None and meter[0] % 3 == 0
+            big = meter is not None and meter[0] > 3
+            compound = triple and (big or q.TUPLET_TRIPLE in self.quirks)
+            q_time = 3 if compound else 2
         r = token.r if token.r is not None else token.p
-        if token.p < 1 or q < 1 or r < 1:
+        if token.p < 1 or q_time < 1 or r < 1:
             self.reporter.problem(
                 InvalidTupletError,
                 f"tuplet ({token.p} has no defined time; write (p:q:r with all above 0; ignored",
@@ -385,4 +477,18 @@ class Performer:
                 token.column,
             )
             return
-        self._tuplet = _Tuplet(r, Fraction(q, token.p))
+        self._tuplet = _Tuplet(r, Fraction(q_time, token.p))
+
+
+def _continues_tie(
+    tied: dict[tuple[str, int], tuple[int, Fraction]], notes: list[NoteToken]
+) -> bool:
+    """Return True when every note continues a tie from the note before."""
+    return bool(tied) and all(
+        (note.letter.upper(), note.octave + note.letter.islower()) in tied for note in notes
+    )
+
+
+def _felt_length(event: NoteEvent) -> Fraction:
+    """Return the length abc2midi compares for a broken rhythm: staccato halves it."""
+    return event.advance / 2 if event.staccato else event.advance

@@ -1,15 +1,27 @@
 """Lay the events of one voice out in time: notes in beats, ties joined.
 
-Grace notes take their time from the start of the note after them, so the
-bar keeps its length. Each lasts a quarter of the unit length, as abc2midi
-4.84 plays them, and a group takes at most half of that note.
+Choices the standard leaves to the player (docs/converter.md):
+
+* Grace notes (section 4.12) take their time from the start of the note or
+  rest after them, so the bar keeps its length. Each lasts a quarter of the
+  unit length (scaled with a tuplet they are written in). A group that
+  would take all of its note's sounding time is not played, nor is one
+  written before a bar line, as in abc2midi 4.84.
+* The staccato dot sounds the first half of its slot. On a note tied to the
+  next one it is ignored; on the last note of a tie it shortens that note.
+* A trill or roll stays one note that carries the ornament;
+  :mod:`musicgen.abc.ornaments` turns it into the notes heard.
+* The voice overlay ``&`` (section 7.4) starts its notes again from the last
+  bar line; the bar ends where its first layer ends.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from musicgen.abc import quirks as q
 from musicgen.abc.errors import Reporter
 from musicgen.abc.events import (
     BarEvent,
@@ -17,9 +29,18 @@ from musicgen.abc.events import (
     KeyEvent,
     MeterEvent,
     NoteEvent,
+    OverlayEvent,
     TempoEvent,
 )
-from musicgen.abc.model import KeyChange, MeterChange, Note, TempoChange
+from musicgen.abc.model import (
+    ChordSymbol,
+    KeyChange,
+    Lyric,
+    MeterChange,
+    Note,
+    Ornament,
+    TempoChange,
+)
 from musicgen.abc.repeats import playing_order
 
 # How much of its slot a staccato note sounds. abc2midi 4.84 also halves it.
@@ -35,6 +56,9 @@ class Performance:
         tempos: Tempo changes by time in beats.
         meters: Meter changes by time in beats.
         keys: Key signature changes by time in beats.
+        lyrics: Sung syllables by time in beats.
+        chord_symbols: Chord symbols by time in beats.
+        bar_starts: The time of each bar line played, starting with 0.
         bar_count: Bars played, counting each bar of a multi-measure rest.
         duration: The playing time in beats.
     """
@@ -43,6 +67,9 @@ class Performance:
     tempos: list[TempoChange] = field(default_factory=list)
     meters: list[MeterChange] = field(default_factory=list)
     keys: list[KeyChange] = field(default_factory=list)
+    lyrics: list[Lyric] = field(default_factory=list)
+    chord_symbols: list[ChordSymbol] = field(default_factory=list)
+    bar_starts: list[Fraction] = field(default_factory=lambda: [Fraction(0)])
     bar_count: int = 0
     duration: Fraction = Fraction(0)
 
@@ -50,20 +77,31 @@ class Performance:
 @dataclass
 class _Player:
     voice: int
+    quirks: frozenset[str]
     result: Performance = field(default_factory=Performance)
     time: Fraction = Fraction(0)
     bar_start: Fraction = Fraction(0)
+    # The end of a bar's first layer while an overlay (&) plays, else None.
+    layer_end: Fraction | None = None
     # Indices in result.notes of notes tied to whatever starts when they end, by pitch.
     tied: dict[int, int] = field(default_factory=dict)
+    # How many times each written event has been played, for the verse to sing.
+    plays: dict[int, int] = field(default_factory=dict)
 
-    def play(self, event: Event) -> None:
+    def play(self, event: Event, index: int) -> None:
         if isinstance(event, NoteEvent):
-            self.play_note_event(event)
+            self.play_note_event(event, index)
         elif isinstance(event, BarEvent):
+            self.end_layers()
             if self.time > self.bar_start:
                 self.result.bar_count += 1
+                self.result.bar_starts.append(self.time)
             self.result.bar_count += event.rest_bars
             self.bar_start = self.time
+        elif isinstance(event, OverlayEvent):
+            if self.layer_end is None:
+                self.layer_end = self.time
+            self.time = self.bar_start
         elif isinstance(event, TempoEvent):
             _append_change(self.result.tempos, TempoChange(self.time, event.qpm))
         elif isinstance(event, MeterEvent):
@@ -71,35 +109,71 @@ class _Player:
         elif isinstance(event, KeyEvent):
             _append_change(self.result.keys, KeyChange(self.time, event.sharps, event.is_minor))
 
-    def play_note_event(self, event: NoteEvent) -> None:
+    def end_layers(self) -> None:
+        if self.layer_end is not None:
+            self.time = self.layer_end
+            self.layer_end = None
+
+    def play_note_event(self, event: NoteEvent, index: int) -> None:
         start = self.time
-        grace_total = sum((length for _, length in event.graces), Fraction(0))
-        if event.graces and grace_total > 0:
-            # A grace group never takes more than half of its note.
-            scale = min(Fraction(1), event.advance / 2 / grace_total)
-            for pitch, length in event.graces:
-                self.add(pitch, start, length * scale, event.velocity, tie=False)
-                start += length * scale
+        if event.chord_symbol is not None:
+            self.result.chord_symbols.append(ChordSymbol(start, event.chord_symbol))
+        staccato = event.staccato
+        # The time the note has to sound: staccato leaves half of its slot.
+        room = event.advance * STACCATO_FRACTION if staccato else event.advance
+        start = self.play_graces(event, start, room)
+        if event.lyrics:
+            count = self.plays.get(index, 0)
+            self.plays[index] = count + 1
+            text = event.lyrics[min(count, len(event.lyrics) - 1)]
+            if text is not None:
+                self.result.lyrics.append(Lyric(start, text, self.voice))
         for sound in event.sounds:
             length = sound.length - (start - self.time)
-            if event.staccato and not sound.tie:
-                length *= STACCATO_FRACTION
-            if length > 0:
-                self.add(sound.pitch, start, length, event.velocity, sound.tie)
+            tie = sound.tie
+            if staccato and tie and q.STACCATO_TIE in self.quirks:
+                tie = False
+            if staccato and not tie:
+                length -= sound.length * (1 - STACCATO_FRACTION)
+            if length <= 0:
+                continue
+            ornament = event.ornament
+            if ornament is not None:
+                ornament = replace(ornament, length=sound.length, grace_time=start - self.time)
+            self.add(sound.pitch, start, length, event.velocity, tie, sound.bend, ornament)
         self.time += event.advance
 
-    def add(self, pitch: int, start: Fraction, length: Fraction, velocity: int, tie: bool) -> None:
+    def play_graces(self, event: NoteEvent, start: Fraction, room: Fraction) -> Fraction:
+        """Play the grace notes of ``event`` from ``start``; return when they end."""
+        if not event.graces:
+            return start
+        total = sum((grace.length for grace in event.graces), Fraction(0))
+        if total >= room:
+            return start
+        for grace in event.graces:
+            self.add(grace.pitch, start, grace.length, event.velocity, False, grace.bend)
+            start += grace.length
+        return start
+
+    def add(
+        self,
+        pitch: int,
+        start: Fraction,
+        length: Fraction,
+        velocity: int,
+        tie: bool,
+        bend: Fraction = Fraction(0),
+        ornament: Ornament | None = None,
+    ) -> None:
         # ABC 2.1 section 4.11: a tie joins a note to the next of the same pitch.
+        notes = self.result.notes
         index = self.tied.pop(pitch, None)
-        previous = self.result.notes[index] if index is not None else None
-        if index is not None and previous is not None and previous.end == start:
-            duration = start + length - previous.start
-            self.result.notes[index] = Note(
-                pitch, previous.start, duration, previous.velocity, self.voice
-            )
+        if index is not None and notes[index].end == start:
+            previous = notes[index]
+            notes[index] = replace(previous, duration=start + length - previous.start)
         else:
-            index = len(self.result.notes)
-            self.result.notes.append(Note(pitch, start, length, velocity, self.voice))
+            index = len(notes)
+            notes.append(Note(pitch, start, length, velocity, self.voice, bend, ornament))
         if tie:
             self.tied[pitch] = index
 
@@ -112,20 +186,36 @@ def _append_change(changes: list, change: TempoChange | MeterChange | KeyChange)
         changes.append(change)
 
 
-def perform(events: list[Event], reporter: Reporter, voice: int = 0) -> Performance:
+def perform(
+    events: list[Event],
+    reporter: Reporter,
+    voice: int = 0,
+    quirks: frozenset[str] = frozenset(),
+    single_voice: bool = True,
+) -> Performance:
     """Play the events of one voice.
 
     Args:
         events: The voice's events in written order.
         reporter: Receives repeat problems.
         voice: The voice index stored in each note.
+        quirks: abc2midi behaviours to imitate (see :mod:`musicgen.abc.quirks`).
+        single_voice: False when the tune has several voices or parts; only
+            used to imitate abc2midi's repeats.
 
     Returns:
         The notes and changes in time, with repeats unrolled and ties joined.
     """
-    player = _Player(voice)
-    for index in playing_order(events, reporter):
-        player.play(events[index])
+    player = _Player(voice, quirks)
+    if q.TIE_INTO_ENDING in quirks:
+        q.tie_in_written_order(events)
+    if quirks & q.REPEAT_QUIRKS:
+        order: Iterable[int] = q.abc2midi_order(events, quirks, single_voice)
+    else:
+        order = playing_order(events, reporter)
+    for index in order:
+        player.play(events[index], index)
+    player.end_layers()
     if player.time > player.bar_start:
         player.result.bar_count += 1
     player.result.duration = player.time

@@ -140,11 +140,16 @@ class FieldToken:
 
 @dataclass
 class DecorationToken:
-    """A decoration such as ``!p!``, ``.`` or ``~``, by name; it applies to what follows."""
+    """A decoration such as ``!p!``, ``.`` or ``~``, by name; it applies to what follows.
+
+    ``attached`` is False when something other than a note, chord, rest or
+    another decoration follows it, such as a space or a slur ``(``.
+    """
 
     line: int
     column: int
     name: str
+    attached: bool = True
 
 
 @dataclass
@@ -153,6 +158,15 @@ class TieToken:
 
     line: int
     column: int
+
+
+@dataclass
+class ChordSymbolToken:
+    """A chord symbol such as ``"Am7"`` or ``"G/B"``, as written between the quotes."""
+
+    line: int
+    column: int
+    text: str
 
 
 @dataclass
@@ -177,4 +191,5 @@ Token = (
     | DecorationToken
     | TieToken
     | OverlayToken
+    | ChordSymbolToken
 )

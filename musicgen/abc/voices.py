@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import TypeVar
 
 from musicgen.abc.errors import InvalidFieldError, Reporter
+from musicgen.abc.events import PartEvent
 from musicgen.abc.keys import parse_key
 from musicgen.abc.model import KeyChange, MeterChange, TempoChange, Tune, Voice
 from musicgen.abc.performer import Performer, VoiceState
@@ -36,11 +37,23 @@ class VoiceSet:
         state: The settings of the tune header, copied for each new voice.
         reporter: Where problems go.
         directives: ``%%`` lines of the header, for the default MIDI program.
+        quirks: abc2midi behaviours to imitate (see :mod:`musicgen.abc.quirks`).
     """
 
-    def __init__(self, state: VoiceState, reporter: Reporter, directives: list[str]) -> None:
+    def __init__(
+        self,
+        state: VoiceState,
+        reporter: Reporter,
+        directives: list[str],
+        quirks: frozenset[str] = frozenset(),
+    ) -> None:
         self.initial = state
         self.reporter = reporter
+        self.quirks = quirks
+        # True when the last music line ended with "\\" and goes on in the next.
+        self.continued = False
+        # The part being written (P: in the body), which a new voice starts in.
+        self.part: PartEvent | None = None
         self.performers: dict[str, Performer] = {}
         self.programs: dict[str, int] = {}
         self.channels: dict[str, int] = {}
@@ -55,7 +68,10 @@ class VoiceSet:
         words = value.split()
         name = words[0] if words else DEFAULT_VOICE
         if name not in self.performers:
-            self.performers[name] = Performer(replace(self.initial), self.reporter)
+            performer = Performer(replace(self.initial), self.reporter, self.quirks)
+            if self.part is not None:
+                performer.events.append(self.part)
+            self.performers[name] = performer
         performer = self.performers[name]
         settings = _PITCH_SETTING.findall(value)
         if settings:
@@ -68,6 +84,13 @@ class VoiceSet:
         self.current = self.performers[name]
         self.current_name = name
         return self.current
+
+    # ABC 2.1 section 3.1.11: P: in the body starts a part in every voice.
+    def start_part(self, name: str, line: int, column: int) -> None:
+        """Mark the start of part ``name`` in every voice."""
+        self.part = PartEvent(name.strip(), line, column)
+        for performer in self.performers.values():
+            performer.events.append(self.part)
 
     # abc2midi's %%MIDI program [channel] n, channel n and transpose n directives.
     def directive(self, text: str, header: bool = False) -> None:
@@ -95,30 +118,36 @@ class VoiceSet:
                 self.current.state.propagate = mode
 
 
-def assemble(tune: Tune, voices: VoiceSet, reporter: Reporter) -> None:
+def assemble(tune: Tune, voices: VoiceSet, reporter: Reporter, has_parts: bool = False) -> None:
     """Play every voice and store the notes, voices and changes in ``tune``."""
     tune.tempo_changes = [TempoChange(Fraction(0), tune.tempo_qpm)]
     tune.meter_changes = [MeterChange(Fraction(0), tune.meter)]
     tune.key_changes = [KeyChange(Fraction(0), tune.key_sharps, tune.key_is_minor)]
     tune.voices = []
     first = True
-    for name, performer in voices.performers.items():
-        if not performer.events:
-            continue
-        performance = perform(performer.events, reporter, len(tune.voices))
+    played = [(name, p) for name, p in voices.performers.items() if p.events]
+    single_voice = len(played) == 1 and not has_parts
+    for name, performer in played:
+        performance = perform(
+            performer.events, reporter, len(tune.voices), voices.quirks, single_voice
+        )
         program = voices.programs.get(name, voices.default_program)
         tune.voices.append(Voice(name, program, voices.channels.get(name)))
         tune.notes.extend(performance.notes)
+        tune.lyrics.extend(performance.lyrics)
         tune.tempo_changes.extend(performance.tempos)
         tune.duration = max(tune.duration, performance.duration)
         if first:
             tune.meter_changes.extend(performance.meters)
             tune.key_changes.extend(performance.keys)
+            tune.chord_symbols = performance.chord_symbols
+            tune.bar_starts = performance.bar_starts
             tune.bar_count = performance.bar_count
             first = False
     if not tune.voices:
         tune.voices = [Voice(DEFAULT_VOICE, voices.default_program)]
     tune.notes.sort(key=lambda note: (note.start, note.voice, note.pitch))
+    tune.lyrics.sort(key=lambda lyric: (lyric.time, lyric.voice))
     tune.tempo_changes = _latest_per_time(tune.tempo_changes)
     tune.meter_changes = _latest_per_time(tune.meter_changes)
     tune.key_changes = _latest_per_time(tune.key_changes)

@@ -1,0 +1,100 @@
+"""Align the syllables of ``w:`` lines with the notes above them (ABC 2.1 section 5.1).
+
+A ``w:`` line gives one syllable per note of the music line before it. Its
+symbols: a space or ``-`` ends a syllable (``-`` also marks it as part of a
+word, kept as a trailing hyphen in the MIDI lyric); a ``-`` after a space or
+another ``-`` skips a note; ``_`` holds the last syllable over one more note;
+``*`` skips a note; ``~`` is a space inside a syllable; ``\\-`` is a hyphen
+inside a syllable; ``|`` moves on to the first note of the next bar. Rests,
+grace notes and the continuations of tied notes get no syllable. Each further
+``w:`` line under the same music line is the next verse, sung on the next
+pass through a repeat.
+"""
+
+from __future__ import annotations
+
+from musicgen.abc.events import BarEvent, Event, NoteEvent
+
+# What a w: line holds, in order: a syllable, a note without one, or a bar.
+_SKIP = "*"
+_BAR = "|"
+
+
+def split_syllables(text: str) -> list[str]:
+    """Return the items of a ``w:`` line: syllables, ``"*"`` for a note without
+    one and ``"|"`` for a bar line. A syllable that continues its word ends in ``-``.
+    """
+    items: list[str] = []
+    current = ""
+    previous = " "
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and text.startswith("\\-", index):
+            current += "-"
+            index += 1
+        elif char in " \t":
+            if current:
+                items.append(current)
+            current = ""
+        elif char == "-":
+            if current:
+                items.append(current + "-")
+            elif previous in " \t-":
+                items.append(_SKIP)
+            current = ""
+        elif char in "_*|":
+            if current:
+                items.append(current)
+            current = ""
+            items.append(_BAR if char == "|" else _SKIP)
+        elif char == "~":
+            current += " "
+        else:
+            current += char
+        previous = char
+        index += 1
+    if current:
+        items.append(current)
+    return items
+
+
+def align_lyrics(text: str, events: list[Event], verse: int) -> None:
+    """Give each note of ``events`` its syllable of ``text`` for verse ``verse``.
+
+    Syllables left over after the last note are dropped, as are notes left
+    over after the last syllable.
+    """
+    position = 0
+    for item in split_syllables(text):
+        if item == _BAR:
+            position = _after_next_bar(events, position)
+            continue
+        position = _next_note(events, position)
+        if position >= len(events):
+            return
+        if item != _SKIP:
+            note = events[position]
+            assert isinstance(note, NoteEvent)
+            note.lyrics.extend([None] * (verse + 1 - len(note.lyrics)))
+            note.lyrics[verse] = item
+        position += 1
+
+
+def _next_note(events: list[Event], position: int) -> int:
+    """Return the index of the first note at or after ``position`` that takes a syllable."""
+    while position < len(events):
+        event = events[position]
+        if isinstance(event, NoteEvent) and event.sounds and not event.tie_continuation:
+            return position
+        position += 1
+    return position
+
+
+def _after_next_bar(events: list[Event], position: int) -> int:
+    """Return the index just after the next bar line at or after ``position``."""
+    while position < len(events):
+        if isinstance(events[position], BarEvent):
+            return position + 1
+        position += 1
+    return position
