@@ -4,10 +4,10 @@ Usage: python benchmarks/constrained.py [--run DIR] [--count 200] [--corpora one
 
 Prints two tables:
 
-* corpora: for each bundled corpus, the tunes the converter parses strictly,
-  and how many of those the state machine accepts with the syntax rules
-  only, and with each of the bar, repeat and style rules added, with the
-  machine's speed in characters per second;
+* corpora: the tunes of each bundled corpus that the converter parses
+  strictly, and how many of them the state machine accepts. The first row
+  uses the syntax rules only, the next ones add the bar, repeat and style
+  rules, and each row gives the machine's speed in characters per second;
 * sampling (with ``--run``): ``--count`` tunes sampled from the run with
   constrained sampling and with plain sampling from the same seed, each
   with the share that parses strictly, the share whose interior bars all

@@ -167,8 +167,8 @@ def conditioning_primer(
 def cut_after_bars(text: str, max_bars: int) -> str:
     """Cut a tune after the bar line that closes its ``max_bars``-th bar; 0 keeps it whole.
 
-    Bars are counted in the music lines after the ``K:`` field; a bar line
-    closes a bar when a note or rest stands between it and the previous one.
+    Bars are counted in the music lines after the ``K:`` field. A bar line
+    closes a bar when a note or rest comes between it and the previous one.
     """
     if max_bars <= 0:
         return text
@@ -205,7 +205,7 @@ def sample_side(
     """Sample ``count`` tunes, under the ABC state machine when ``constrained``.
 
     Raises:
-        UnknownCharacterError: the primer holds characters outside the vocabulary.
+        UnknownCharacterError: the primer contains characters outside the vocabulary.
         InvalidPrimerError: the state machine rejects the primer (constrained only).
     """
     mode = "constrained" if constrained else "plain"

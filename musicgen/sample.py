@@ -1,7 +1,7 @@
 """Sample tunes from a network: batched, one recurrent step per character, state carried along.
 
 Plain sampling runs the whole loop inside one compiled TensorFlow graph
-(``tf.while_loop``), so the host sees the tunes only once they are done.
+(``tf.while_loop``), so the tunes reach the host only once they are done.
 Constrained sampling (:mod:`musicgen.constrain.masked`) needs the drawn
 characters on the host after each step and uses :meth:`Sampler.masked_step`.
 """

@@ -9,15 +9,16 @@ character classes, never from trying characters through the parser.
 
 Always enforced (the syntax):
 
-* Header lines ``T: R: M: L: Q: K:``. The values of ``M: L: Q: K:`` come
-  from the finite languages of :mod:`musicgen.constrain.languages`.
+* Header lines ``T: R: M: L: Q: K:``, and ``P:`` without ``enforce_style``.
+  The values of ``M: L: Q: K:`` come from the finite languages of
+  :mod:`musicgen.constrain.languages`.
 * Body lines of music, or ``K: M: L: Q:`` fields. Notes take accidentals,
   octave marks (up to three) and a length from a fixed set of spellings.
   Rests, multi-measure rests, chords, grace notes, tuplets, broken rhythm,
   ties, chord symbols, decorations, inline fields, bar lines and variant
   endings are read as the lexer reads them.
 * Every chord, grace group, string, decoration and inline field closes on
-  its line, and no line is empty.
+  its line, and no line is empty or spaces only.
 * The tune ends only after a note, outside any chord, tuplet or broken
   rhythm, with no tie waiting for its note.
 
@@ -39,14 +40,22 @@ the meter in force:
 With ``enforce_repeats`` the tune may end only with every ``|:`` closed.
 
 With ``enforce_style`` the machine keeps to the forms the corpora use most:
-lengths from a quarter to 16 unit lengths, no ``x`` rests, ``+`` or
-``!...!`` decorations, back-quotes, ``$``, ``*`` or ``y``, at most one space
-and one decoration in a row, slurs one deep and closed before the end, chord
-symbols from :data:`~musicgen.constrain.languages.CHORD_SYMBOLS`, short
-annotations, a line continuation ``\\`` only at a line end, no two bar lines
-in a row on one line, variant endings 1 to 4 after ``|`` or ``:|``, inline
-fields only at the start of a bar, and, inside an open repeat, no section
-end other than one that closes the repeat.
+
+* lengths from a quarter to 16 unit lengths;
+* no ``x`` rests, chord symbols, annotations, ``+`` or ``!...!``
+  decorations, back-quotes, ``$``, ``*``, ``y`` or ``P:`` header;
+* no fermata ``H``, which the converter plays twice as long, so that the
+  bar metrics would not add up;
+* at most one space and one decoration in a row, and a decoration, grace
+  group or slur followed by a note;
+* slurs one deep and closed before the end, and a tie only right after
+  its note;
+* a line continuation ``\\`` only at a line end, and no two bar lines in a
+  row on one line;
+* variant endings 1 to 4 after ``|`` or ``:|``, and inline fields only at
+  the start of a bar;
+* no repeat that ends right after a pickup and, inside an open repeat, no
+  section end other than one that closes the repeat.
 
 Left to the network: the key, the melody, phrase lengths, whether repeats
 and variant endings make musical sense, and how long the tune runs.

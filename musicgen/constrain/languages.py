@@ -4,7 +4,7 @@ Each language is a set of complete spellings plus the set of their prefixes,
 so that a state machine can tell after every character whether the text so
 far can still end as a valid value. All spellings here are accepted by the
 converter's readers (``parse_meter``, ``parse_unit_length``, ``parse_tempo``,
-``parse_key`` and the lexer's note lengths); the sets are narrower than ABC
+``parse_key`` and the lexer's note lengths). The sets are narrower than ABC
 2.1 on purpose, so that a value never runs into a dead end.
 """
 
@@ -149,7 +149,7 @@ PLAIN_LENGTHS = LengthSet(
 
 @dataclass(frozen=True)
 class LengthRule:
-    """What a note length must satisfy, in unit lengths, after multiplying by ``factor``.
+    """The conditions on a note length in unit lengths, after multiplying it by ``factor``.
 
     Attributes:
         factor: Multiplies the written length (a chord's first note for its

@@ -29,16 +29,16 @@ class InvalidPrimerError(ValueError):
 
     def __init__(self, prime: str, index: int) -> None:
         self.index = index
-        shown = prime[max(0, index - 20) : index] + "[" + prime[index] + "]"
+        context = prime[max(0, index - 20) : index] + "[" + prime[index] + "]"
         super().__init__(
             f"the primer cannot start a valid tune: character {index + 1} ({prime[index]!r}) is "
-            f"not allowed there, in ...{shown!r}; write header lines such as 'M:6/8\\nK:D\\n', "
+            f"not allowed there, in ...{context!r}; write header lines such as 'M:6/8\\nK:D\\n', "
             "or use plain sampling"
         )
 
 
 class MaskTable:
-    """Turns sets of allowed characters into boolean masks over a vocabulary's ids."""
+    """Boolean masks over a vocabulary's ids, made from sets of allowed characters."""
 
     def __init__(self, vocab: Vocabulary) -> None:
         # The token of each id: END for the end marker, "" for the others, which are never drawn.
@@ -72,7 +72,7 @@ def sample_constrained(
         The tunes' texts, primer included.
 
     Raises:
-        UnknownCharacterError: the primer holds characters outside the vocabulary.
+        UnknownCharacterError: the primer contains characters outside the vocabulary.
         InvalidPrimerError: the state machine rejects a character of the primer.
     """
     vocab = sampler.vocab
@@ -101,10 +101,9 @@ def sample_constrained(
             if masks[row, vocab.end_id]:
                 closed[tune] = len(written[tune])
             elif not masks[row].any():
-                # NOTE: a vocabulary without some character the state machine
-                # needs (a tiny corpus without "C" cannot finish "K:Dlo" as
-                # "K:Dloc") can leave no way on; the tune then ends where it
-                # last could, or stays invalid if it never could.
+                # NOTE: a vocabulary can lack a character the state machine needs,
+                # as a tiny corpus without "C" cannot finish "K:Dlo" as "K:Dloc".
+                # The tune then ends where it last could, or stays invalid.
                 logger.warning("tune %d has no valid continuation; cut where it ends", tune)
                 masks[row] = table.end_only
         seed = tf.constant([settings.seed, position], dtype=tf.int32)

@@ -3,7 +3,7 @@
 Every mode has a ``_step_<mode>`` method. A mode that reads a token of several
 characters (a note with its length, a bar line, a tuplet) also has a
 ``_finish_<mode>`` method, which ends the token when a character arrives that
-cannot extend it; that character is then read again in the mode around it.
+cannot extend it. That character is then read again in the mode around it.
 """
 
 from __future__ import annotations
