@@ -6,6 +6,7 @@ import keras
 import pytest
 
 from musicgen.abc import AbcError, parse_tune
+from musicgen.cli import main
 from musicgen.config import build_config
 from musicgen.constrain import END, AbcState, TuneChecker
 from musicgen.constrain.masked import InvalidPrimerError, sample_constrained
@@ -106,7 +107,9 @@ def test_open_repeat_cannot_end_a_section():
 
 def test_max_bars_leaves_only_the_end():
     state = AbcState(max_bars=2)
-    assert state.feed(HEADER + "\ndfa afd|dfa afd| ") is None
+    assert state.feed(HEADER + "\ndfa afd|dfa af") is None
+    assert state.allowed() != frozenset({END})
+    assert state.feed("d|") is None
     assert state.allowed() == frozenset({END})
 
 
@@ -166,7 +169,7 @@ def test_lone_bar_line_keeps_later_bars():
 
 
 @pytest.fixture(scope="module")
-def barely_trained(tmp_path_factory):
+def tiny_run(tmp_path_factory):
     tunes = load_corpus([str(TINY)]).tunes
     vocab = Vocabulary.from_texts(t.text for t in tunes)
     config = build_config(
@@ -176,7 +179,12 @@ def barely_trained(tmp_path_factory):
     )
     run = RunPaths(tmp_path_factory.mktemp("run"))
     train(tunes, config, run, progress=0)
-    return Sampler(load_model(str(run.best_model)), vocab)
+    return run
+
+
+@pytest.fixture(scope="module")
+def barely_trained(tiny_run):
+    return Sampler(load_model(str(tiny_run.best_model)), Vocabulary.load(tiny_run.vocab))
 
 
 def test_constrained_tunes_parse_with_full_bars(barely_trained):
@@ -222,3 +230,24 @@ def test_untrained_constrained_sampling_stays_valid():
     for text in texts:
         assert text.startswith(HEADER)
         assert AbcState().feed(text) is None
+
+
+def test_generate_conditions_constrained_tunes(tiny_run, tmp_path):
+    arguments = ["generate", "--run", str(tiny_run.root), "--output-dir", str(tmp_path)]
+    arguments += ["--sampling", "constrained", "--meter", "6/8", "--key", "D"]
+    arguments += ["--rhythm", "jig", "--max-bars", "4", "--count", "2", "--max-length", "200"]
+    assert main(arguments) == 0
+    files = sorted((tmp_path / "generated").glob("*/trained/*.abc"))
+    assert len(files) == 2
+    for path in files:
+        text = path.read_text()
+        assert "R:jig\nM:6/8\nL:1/8\nK:D\n" in text
+        metrics = measure_tune(text)
+        assert metrics.parsed, metrics.problem
+        assert metrics.bar_count <= 4
+
+
+def test_generate_rejects_invalid_key(tiny_run, tmp_path, capsys):
+    arguments = ["generate", "--run", str(tiny_run.root), "--output-dir", str(tmp_path)]
+    assert main([*arguments, "--key", "Dx"]) == 2
+    assert "invalid mode 'x'" in capsys.readouterr().err

@@ -116,8 +116,11 @@ class AbcState(Transitions):
             if len(_ALLOWED_CACHE) >= _CACHE_SIZE:
                 _ALLOWED_CACHE.clear()
             result = _ALLOWED_CACHE[key] = self._allowed()
-        if self.max_bars and self.bars_done >= self.max_bars and END in result:
-            return frozenset((END,))
+        if END in result and self.max_bars:
+            # A bar line in progress closes a bar once it ends.
+            closing = self.mode in ("bar", "ending") and self.time > 0
+            if self.bars_done + closing >= self.max_bars:
+                return frozenset((END,))
         return result
 
     def feed(self, text: str) -> int | None:
@@ -148,7 +151,7 @@ class AbcState(Transitions):
             self.after_decoration, self.slur_open, self.bar_in_line, self.meter, self.unit,
             self.time, self.required, self.bars_done > 0, self.has_note, self.tie_pending,
             self.tie_target, self.last, self.broken, self.tuplet, self.chord_first,
-            self.group_notes > 0, self.repeat_open,
+            self.group_notes > 0, self.repeat_open, self._closing,
         )  # fmt: skip
 
     def _allowed(self) -> frozenset[str]:

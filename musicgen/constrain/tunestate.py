@@ -65,17 +65,22 @@ _IN_REPEAT_FORMS = frozenset(form for form in BAR_FORMS if form == "|" or form.s
 # With enforce_style, no repeat may end right after a pickup: a pickup
 # repeated on its own is no music, and the bar metrics cannot place it.
 _OPENING_FORMS = frozenset(form for form in BAR_FORMS if not form.startswith(":"))
-_FORMS = {
-    "any": BAR_FORMS,
-    "section": SECTION_FORMS,
-    "any-in-repeat": _IN_REPEAT_FORMS,
-    "section-in-repeat": _IN_REPEAT_FORMS & SECTION_FORMS,
-    "any-opening": _OPENING_FORMS,
-    "section-opening": _OPENING_FORMS & SECTION_FORMS,
-}
+# Once max_bars bars are closed, no repeat may start, so that the tune can end.
+_CLOSING_FORMS = frozenset(form for form in BAR_FORMS if not form.endswith(":"))
+# Which bar lines may close a bar, by (kind, opening, in repeat, closing).
+FormsKey = tuple[str, bool, bool, bool]
+_FORMS: dict[FormsKey, frozenset[str]] = {}
+for _kind, _all in (("any", BAR_FORMS), ("section", SECTION_FORMS)):
+    for _opening in (False, True):
+        for _in_repeat in (False, True):
+            for _closing in (False, True):
+                _forms = _all & (_OPENING_FORMS if _opening else BAR_FORMS)
+                _forms &= _IN_REPEAT_FORMS if _in_repeat else BAR_FORMS
+                _forms &= _CLOSING_FORMS if _closing else BAR_FORMS
+                _FORMS[(_kind, _opening, _in_repeat, _closing)] = _forms
 _FORM_PREFIXES = {
-    kind: frozenset(form[:end] for form in forms for end in range(1, len(form) + 1))
-    for kind, forms in _FORMS.items()
+    key: frozenset(form[:end] for form in forms for end in range(1, len(form) + 1))
+    for key, forms in _FORMS.items()
 }
 # The lexer's bar-line pattern: a character it would add to a bar line cannot
 # start the next token.
@@ -187,7 +192,7 @@ class TuneState:
             return "any" if self.time == self.required else None
         if self.time == self._bar_length or self.bars_done == 0:
             return "any"
-        return "section"
+        return None if self._closing else "section"
 
     def _length_rule(self) -> LengthRule:
         room = self._room()
@@ -241,14 +246,21 @@ class TuneState:
             return False
         return not (self._timed and self.required is not None and 0 < self.time < self.required)
 
-    def _forms_key(self, kind: str) -> str:
+    def _forms_key(self, kind: str) -> FormsKey:
         """Return the key in ``_FORMS`` of the bar lines that may close the bar now."""
         opening = self.bars_done == 0 and self._timed and self.time < self._bar_length
-        if self.enforce_style and opening:
-            return kind + "-opening"
-        if self.enforce_repeats and self.repeat_open and self.enforce_style:
-            return kind + "-in-repeat"
-        return kind
+        in_repeat = self.enforce_repeats and self.repeat_open
+        return (
+            kind,
+            self.enforce_style and opening,
+            self.enforce_style and in_repeat,
+            self._closing,
+        )
+
+    @property
+    def _closing(self) -> bool:
+        """True once ``max_bars`` bars are closed, so the tune should end."""
+        return self.max_bars > 0 and self.bars_done >= self.max_bars
 
     def _tuplet_digits(self) -> frozenset[str]:
         """Return the digits p that may start a tuplet "(p" now."""
