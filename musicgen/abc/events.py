@@ -1,16 +1,18 @@
-"""Events of one voice in written order, with lengths in beats and pitches resolved.
+"""Events of one voice in written order, with lengths in ticks and pitches resolved.
 
 The performer (:mod:`musicgen.abc.performer`) turns tokens into these events.
 The player (:mod:`musicgen.abc.playback`) then follows repeats, endings and
-parts to lay them out in time. All lengths are quarter-note beats.
+parts to lay them out in time. All lengths are integer ticks
+(:data:`musicgen.abc.ticks.TICKS_PER_BEAT` per quarter note).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 from musicgen.abc.model import Ornament
+from musicgen.abc.ticks import scale
 
 
 @dataclass
@@ -19,7 +21,7 @@ class Sound:
 
     Attributes:
         pitch: The MIDI note number.
-        length: How long it sounds, in beats.
+        length: How long it sounds, in ticks.
         tie: True when it is tied to the same pitch of the next event.
         name: The note name (upper case) and octave it was written as, so
             that a note tied to it keeps its pitch.
@@ -27,7 +29,7 @@ class Sound:
     """
 
     pitch: int
-    length: Fraction
+    length: int
     tie: bool = False
     name: tuple[str, int] | None = None
     bend: Fraction = Fraction(0)
@@ -35,10 +37,10 @@ class Sound:
 
 @dataclass(frozen=True)
 class Grace:
-    """A grace note: its pitch, length in beats and pitch bend in semitones."""
+    """A grace note: its pitch, length in ticks and pitch bend in semitones."""
 
     pitch: int
-    length: Fraction
+    length: int
     bend: Fraction = Fraction(0)
 
 
@@ -48,7 +50,7 @@ class NoteEvent:
 
     Attributes:
         sounds: The pitches; empty for a rest.
-        advance: The time to the next event, in beats.
+        advance: The time to the next event, in ticks.
         velocity: The MIDI velocity from the dynamics and accents in force.
         line: The line of the token, for messages.
         column: The column of the token, for messages.
@@ -56,27 +58,29 @@ class NoteEvent:
         graces: Grace notes before it, which take their time from its start.
         ornament: A trill or roll to play instead of the single note, or None.
         chord_symbol: The chord symbol written before it, such as ``"Am7"``.
-        lyrics: The syllable sung on it in each verse (None where none is).
+        lyrics: The syllable sung on it in each verse (None where none is),
+            or None when no w: line reaches it.
         tie_continuation: True when every sound continues a tied note.
     """
 
     sounds: list[Sound]
-    advance: Fraction
+    advance: int
     velocity: int
     line: int
     column: int
     staccato: bool = False
-    graces: list[Grace] = field(default_factory=list)
+    graces: tuple[Grace, ...] = ()
     ornament: Ornament | None = None
     chord_symbol: str | None = None
-    lyrics: list[str | None] = field(default_factory=list)
+    lyrics: list[str | None] | None = None
     tie_continuation: bool = False
 
-    def scale(self, factor: Fraction) -> None:
-        """Multiply the event's time and every sound's length by ``factor``."""
-        self.advance *= factor
+    def scale(self, factor: tuple[int, int]) -> None:
+        """Multiply the event's time and every sound's length by ``factor`` (num, den)."""
+        numerator, denominator = factor
+        self.advance = scale(self.advance, numerator, denominator)
         for sound in self.sounds:
-            sound.length *= factor
+            sound.length = scale(sound.length, numerator, denominator)
 
 
 @dataclass

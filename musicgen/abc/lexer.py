@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 from musicgen.abc.errors import (
     AbcError,
@@ -49,13 +50,20 @@ DEFAULT_SYMBOLS = {
 # ABC 2.1 section 4.2: accidentals, with microtones such as ^/ and _3/4.
 _NOTE = re.compile(r"(\^\^|__|\^\d*/\d*|_\d*/\d*|\^|_|=)?([A-Ga-g])([',]*)")
 _LENGTH = re.compile(r"\d*(?:/+\d*)*")
+# A whole note at once: accidental, letter, octave marks, length and tie.
+_NOTE_FULL = re.compile(
+    r"(\^\^|__|\^\d*/\d*|_\d*/\d*|\^|_|=)?([A-Ga-g])([',]*)(\d*(?:/+\d*)*)(\.?-)?"
+)
+_NOTE_STARTS = frozenset("ABCDEFGabcdefg^_=")
 _BAR = re.compile(r":*\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
 _ENDING = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
 _TUPLET = re.compile(r"\((\d+)(?::(\d*)(?::(\d*))?)?")
 _INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]]*)\]")
 _SKIPPED = set(" \t`$\\()y*")
+_ONE = Fraction(1)
 
 
+@lru_cache(maxsize=1024)
 def parse_length(text: str) -> Fraction | None:
     """Read a length such as ``3/2``, ``/``, ``//`` or ``2``; None for a zero divisor.
 
@@ -65,9 +73,10 @@ def parse_length(text: str) -> Fraction | None:
     head, *divisions = text.split("/")
     length = Fraction(int(head) if head else 1)
     for divisor in divisions:
-        if divisor == "0":
+        value = int(divisor) if divisor else 2
+        if value == 0:
             return None
-        length /= int(divisor) if divisor else 2
+        length /= value
     return length
 
 
@@ -105,18 +114,33 @@ class LineLexer:
 
     def run(self) -> list[Token]:
         """Return the tokens of the whole line."""
-        while self.index < len(self.text):
-            char = self.text[self.index]
-            if char == "%":
+        text = self.text
+        end = len(text)
+        while self.index < end:
+            char = text[self.index]
+            if char == " ":
+                self.index += 1
+            elif char == "%":
                 break
-            self.step(char)
+            elif char in _NOTE_STARTS and self.read_note_token():
+                continue
+            else:
+                self.step(char)
         return self.tokens
+
+    def read_note_token(self) -> bool:
+        """Read a note at the current index into a token; return False if none is there."""
+        note = self.read_note()
+        if note is None:
+            return False
+        self.tokens.append(note)
+        return True
 
     def step(self, char: str) -> None:
         """Read one token, or skip one character, starting at ``char``."""
         start = self.index
         column = start + 1
-        if _NOTE.match(self.text, start) or char in "zxZX":
+        if char in "zxZX":
             self.read_note_or_rest()
         elif char == "[":
             self.read_bracket()
@@ -165,17 +189,8 @@ class LineLexer:
         text = match.group(0) if match else ""
         self.index = start + len(text)
         if not text:
-            return Fraction(1)
-        length = parse_length(text)
-        if length is None or length == 0:
-            self.problem(
-                InvalidLengthError,
-                f"invalid note length {text!r}: a length must be above 0, "
-                "write for example 2, /2 or 3/2; used 1",
-                start,
-            )
-            return Fraction(1)
-        return length
+            return _ONE
+        return parse_length(text) or self._bad_length(text, start)
 
     def read_tie(self) -> bool:
         """Consume a ``-`` (or dotted ``.-``) right after a note and return True if present."""
@@ -189,16 +204,28 @@ class LineLexer:
 
     def read_note(self) -> NoteToken | None:
         """Read one note at the current position, or return None if none is there."""
-        match = _NOTE.match(self.text, self.index)
+        start = self.index
+        match = _NOTE_FULL.match(self.text, start)
         if not match:
             return None
-        column = self.index + 1
-        accidental, letter, marks = match.groups()
+        accidental, letter, marks, length_text, tie = match.groups()
         self.index = match.end()
-        octave = marks.count("'") - marks.count(",")
-        length = self.read_length()
-        tie = self.read_tie()
-        return NoteToken(self.line, column, letter, accidental, octave, length, tie)
+        octave = marks.count("'") - marks.count(",") if marks else 0
+        length = _ONE
+        if length_text:
+            length = parse_length(length_text) or self._bad_length(
+                length_text, start + match.start(4) - match.start()
+            )
+        return NoteToken(self.line, start + 1, letter, accidental, octave, length, tie is not None)
+
+    def _bad_length(self, text: str, index: int) -> Fraction:
+        self.problem(
+            InvalidLengthError,
+            f"invalid note length {text!r}: a length must be above 0, "
+            "write for example 2, /2 or 3/2; used 1",
+            index,
+        )
+        return _ONE
 
     def read_note_or_rest(self) -> None:
         """Read a note, a rest ``z x`` or a multi-measure rest ``Z X``."""

@@ -76,6 +76,8 @@ def align_lyrics(text: str, events: list[Event], verse: int) -> None:
         if item != _SKIP:
             note = events[position]
             assert isinstance(note, NoteEvent)
+            if note.lyrics is None:
+                note.lyrics = []
             note.lyrics.extend([None] * (verse + 1 - len(note.lyrics)))
             note.lyrics[verse] = item
         position += 1

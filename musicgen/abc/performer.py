@@ -1,11 +1,12 @@
-"""Turn the tokens of one voice into events with pitches and lengths in beats.
+"""Turn the tokens of one voice into events with pitches and lengths in ticks.
 
 The performer keeps the state that the notation carries from note to note in
 written order: the key, meter and unit length in force, the accidentals of the
 current bar, ties, tuplets, broken rhythm, dynamics, pending decorations,
 grace notes and chord symbols, and the notes of the last music line for the
 lyrics under it. Repeats are left to :mod:`musicgen.abc.playback`, and what
-each decoration does is listed in :mod:`musicgen.abc.decorations`.
+each decoration does is listed in :mod:`musicgen.abc.decorations`. Lengths
+are integer ticks (:mod:`musicgen.abc.ticks`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from musicgen.abc.fields import parse_meter, parse_tempo, parse_unit_length
 from musicgen.abc.keys import KeySignature, accidental_offset, parse_key
 from musicgen.abc.lyrics import align_lyrics
 from musicgen.abc.model import DEFAULT_VELOCITY, Ornament
+from musicgen.abc.ticks import scale, to_ticks
 from musicgen.abc.tokens import (
     BarToken,
     BrokenRhythmToken,
@@ -68,6 +70,12 @@ from musicgen.abc.tokens import (
 # Semitones of each note name above C, and the note names in scale order.
 _STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _LETTERS = "CDEFGAB"
+# ABC 2.1 section 4.1: each note letter's name, semitones above C and octave
+# (C is middle C, c an octave up).
+_LETTER_PLACES = {
+    **{letter: (letter, step, 0) for letter, step in _STEPS.items()},
+    **{letter.lower(): (letter, step, 1) for letter, step in _STEPS.items()},
+}
 
 # ABC 2.1 section 4.13: "(p" puts p notes in the time of q; None means 3 in
 # compound meter (6/8, 9/8, 12/8) and 2 otherwise.
@@ -78,6 +86,10 @@ _TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None,
 # note or rest after it, as abc2midi 4.84 plays them; see playback for a group
 # too long for its note and for grace notes before a bar line.
 GRACE_FRACTION = Fraction(1, 4)
+
+# (numerator, denominator) of a factor applied to lengths in ticks.
+Ratio = tuple[int, int]
+_NATURAL = Fraction(0)
 
 
 @dataclass
@@ -91,6 +103,7 @@ class VoiceState:
         propagate: ``%%propagate-accidentals``: ``pitch`` (all octaves),
             ``octave`` (that octave only) or ``not`` (that note only).
         qpm: The tempo in quarter notes per minute, which sets the speed of trills.
+        unit_ticks: The unit length in ticks, kept in step by :meth:`set_unit_length`.
     """
 
     key: KeySignature
@@ -98,12 +111,21 @@ class VoiceState:
     unit_length: Fraction
     propagate: str = "pitch"
     qpm: float = 120.0
+    unit_ticks: int = 0
+
+    def __post_init__(self) -> None:
+        self.set_unit_length(self.unit_length)
+
+    def set_unit_length(self, unit_length: Fraction) -> None:
+        """Set the unit note length (a fraction of a whole note)."""
+        self.unit_length = unit_length
+        self.unit_ticks = to_ticks(unit_length * 4)
 
 
 @dataclass
 class _Tuplet:
     remaining: int
-    factor: Fraction
+    factor: Ratio
 
 
 @dataclass
@@ -111,8 +133,8 @@ class _Broken:
     """A broken rhythm waiting for its second note."""
 
     first: NoteEvent
-    first_factor: Fraction
-    second_factor: Fraction
+    first_factor: Ratio
+    second_factor: Ratio
 
 
 @dataclass
@@ -138,7 +160,7 @@ class Performer:
     # The note a "-" ties: the last one, even across a broken rhythm as in "d>-c".
     _tie_target: NoteEvent | None = None
     _decorations: list[str] = field(default_factory=list)
-    _graces: list[Grace] = field(default_factory=list)
+    _graces: tuple[Grace, ...] = ()
     _chord_symbol: str | None = None
     _rest_bars: int = 0
     # Where the last music line's events start, and its w: lines so far.
@@ -163,7 +185,7 @@ class Performer:
         elif isinstance(token, TieToken):
             self._tie_last(token)
         elif isinstance(token, GraceToken):
-            self._graces = self._graces + self._grace_notes(token)
+            self._graces = self._graces + tuple(self._grace_notes(token))
         elif isinstance(token, TupletToken):
             self._start_tuplet(token)
         elif isinstance(token, ChordSymbolToken):
@@ -191,7 +213,7 @@ class Performer:
                 self.state.meter = parse_meter(value)
                 self.events.append(MeterEvent(self.state.meter))
             elif name == "L":
-                self.state.unit_length = parse_unit_length(value)
+                self.state.set_unit_length(parse_unit_length(value))
             elif name == "Q":
                 qpm = parse_tempo(value, self.state.unit_length)
                 if qpm is not None:
@@ -228,34 +250,34 @@ class Performer:
         else:
             self.state.key = replace(self.state.key, transpose=key.transpose)
 
-    def _beats(self, length: Fraction) -> Fraction:
-        """Return the beats of ``length`` unit lengths."""
-        return length * self.state.unit_length * 4
+    def _ticks(self, length: Fraction) -> int:
+        """Return the ticks of ``length`` unit lengths."""
+        return scale(self.state.unit_ticks, length.numerator, length.denominator)
 
     # ABC 2.1 section 4.2: an accidental holds for the rest of the bar; with
     # %%propagate-accidentals pitch (the default) in every octave. A
     # microtone keeps the note's natural pitch and bends it, as abc2midi does.
     def _pitch(self, note: NoteToken) -> tuple[int, Fraction] | None:
-        letter = note.letter.upper()
-        octave = note.octave + (1 if note.letter.islower() else 0)
-        bar_key: tuple[str, int | None] = (
-            (letter, None) if self.state.propagate == "pitch" else (letter, octave)
-        )
+        letter, step, octave = _LETTER_PLACES[note.letter]
+        octave += note.octave
+        propagate = self.state.propagate
+        bar_key = (letter, None if propagate == "pitch" else octave)
+        key = self.state.key
         if note.accidental is not None:
             offset = accidental_offset(note.accidental)
-            if self.state.propagate != "not":
+            if propagate != "not":
                 self._bar_accidentals[bar_key] = offset
-        elif (letter, octave) in self._tied:
+        elif self._tied and (letter, octave) in self._tied:
             # ABC 2.1 section 4.11: a tied note keeps the pitch it is tied from.
             return self._tied[(letter, octave)]
-        elif bar_key in self._bar_accidentals:
+        elif self._bar_accidentals and bar_key in self._bar_accidentals:
             offset = self._bar_accidentals[bar_key]
         else:
-            offset = self.state.key.accidentals.get(letter, Fraction(0))
-        pitch = 60 + _STEPS[letter] + 12 * octave + self.state.key.transpose
-        bend = Fraction(0)
+            offset = key.accidentals.get(letter, _NATURAL)
+        pitch = 60 + step + 12 * octave + key.transpose
+        bend = _NATURAL
         if offset.denominator == 1:
-            pitch += int(offset)
+            pitch += offset.numerator
         else:
             bend = offset
         if not 0 <= pitch <= 127:
@@ -277,40 +299,45 @@ class Performer:
         pitch = 60 + _STEPS[letter] + 12 * octave + offset + self.state.key.transpose
         return min(127, max(0, pitch))
 
-    def _sounds(self, notes: list[NoteToken], length: Fraction, chord_tie: bool) -> list[Sound]:
-        """Return the sounds of a note or chord, each ``length`` unit lengths long."""
+    def _sounds(self, notes: list[NoteToken], ticks: int, chord_tie: bool) -> list[Sound]:
+        """Return the sounds of a note or chord, each ``ticks`` long."""
         sounds: list[Sound] = []
-        beats = self._beats(length)
         for note in notes:
             for decoration in note.decorations:
                 self._decorate(decoration)
             resolved = self._pitch(note)
             if resolved is not None:
-                name = (note.letter.upper(), note.octave + note.letter.islower())
+                letter, _, octave = _LETTER_PLACES[note.letter]
+                name = (letter, octave + note.octave)
                 pitch, bend = resolved
-                sounds.append(Sound(pitch, beats, note.tie or chord_tie, name, bend))
+                sounds.append(Sound(pitch, ticks, note.tie or chord_tie, name, bend))
         return sounds
 
     def _add_note_event(self, token: NoteToken | ChordToken | RestToken) -> None:
         if isinstance(token, NoteToken):
-            length = token.length
-            continues = _continues_tie(self._tied, [token])
-            sounds = self._sounds([token], length, False)
+            ticks = self._ticks(token.length)
+            continues = bool(self._tied) and _continues_tie(self._tied, [token])
+            sounds = self._sounds([token], ticks, False)
         elif isinstance(token, ChordToken):
             # ABC 2.1 section 4.17: the chord lasts as long as its first note,
             # and so does every note in it, as abc2midi plays it.
-            length = token.notes[0].length * token.length
-            continues = _continues_tie(self._tied, token.notes)
-            sounds = self._sounds(token.notes, length, token.tie)
+            ticks = self._ticks(token.notes[0].length * token.length)
+            continues = bool(self._tied) and _continues_tie(self._tied, token.notes)
+            sounds = self._sounds(token.notes, ticks, token.tie)
         else:
-            length, continues, sounds = token.length, False, []
-        event = NoteEvent(sounds, self._beats(length), self.velocity, token.line, token.column)
+            ticks, continues, sounds = self._ticks(token.length), False, []
+        event = NoteEvent(sounds, ticks, self.velocity, token.line, token.column)
         event.tie_continuation = continues and bool(sounds)
-        self._apply_decorations(event, token)
-        event.graces, self._graces = self._graces, []
-        event.chord_symbol, self._chord_symbol = self._chord_symbol, None
-        self._remember_ties(sounds)
-        self._apply_rhythm(event)
+        if self._decorations:
+            self._apply_decorations(event, token)
+        if self._graces:
+            event.graces, self._graces = self._graces, ()
+        if self._chord_symbol is not None:
+            event.chord_symbol, self._chord_symbol = self._chord_symbol, None
+        if self._tied or any(sound.tie for sound in sounds):
+            self._remember_ties(sounds)
+        if self._broken is not None or self._tuplet is not None:
+            self._apply_rhythm(event)
         self.events.append(event)
         self._last = event
         self._tie_target = event
@@ -324,9 +351,9 @@ class Performer:
         if names & ACCENTS:
             event.velocity = min(127, event.velocity + ACCENT_BOOST)
         if names & FERMATAS:
-            event.scale(Fraction(FERMATA_FACTOR))
+            event.scale((FERMATA_FACTOR, 1))
         if ornaments and isinstance(token, NoteToken) and len(event.sounds) == 1:
-            unit = self._beats(Fraction(1))
+            unit = self.state.unit_length * 4
             upper, lower = self._neighbour(token, 1), self._neighbour(token, -1)
             event.ornament = Ornament(ornaments[0], upper, lower, unit, self.state.qpm)
         else:
@@ -357,8 +384,8 @@ class Performer:
                 token.column,
             )
             meter = (4, 4)
-        bar = Fraction(meter[0] * 4, meter[1])
-        self.events.append(NoteEvent([], bar * token.bars, self.velocity, token.line, token.column))
+        rest = to_ticks(Fraction(meter[0] * 4 * token.bars, meter[1]))
+        self.events.append(NoteEvent([], rest, self.velocity, token.line, token.column))
         self._rest_bars += token.bars - 1
         self._last = None
 
@@ -374,7 +401,7 @@ class Performer:
             self._broken = None
         # Grace notes and decorations before a bar line belong to no note (a
         # fermata there marks the bar line); abc2midi drops them too.
-        self._graces = []
+        self._graces = ()
         self._decorations = []
         if isinstance(token, EndingToken):
             previous = self.events[-1] if self.events else None
@@ -422,8 +449,8 @@ class Performer:
                 token.column,
             )
             return
-        short = Fraction(1, 2**token.count)
-        long = 2 - short
+        power = 2**token.count
+        short, long = (1, power), (2 * power - 1, power)
         first, second = (long, short) if token.direction > 0 else (short, long)
         self._broken = _Broken(self._last, first, second)
         self._last = None
@@ -449,13 +476,15 @@ class Performer:
 
     def _grace_notes(self, token: GraceToken) -> list[Grace]:
         # Grace notes written inside a tuplet shrink with it, as abc2midi plays them.
-        factor = GRACE_FRACTION * (self._tuplet.factor if self._tuplet else 1)
+        factor = GRACE_FRACTION
+        if self._tuplet is not None:
+            factor *= Fraction(*self._tuplet.factor)
         graces: list[Grace] = []
         for note in token.notes:
             resolved = self._pitch(note)
             if resolved is not None:
                 pitch, bend = resolved
-                graces.append(Grace(pitch, self._beats(note.length * factor), bend))
+                graces.append(Grace(pitch, self._ticks(note.length * factor), bend))
         return graces
 
     def _start_tuplet(self, token: TupletToken) -> None:
@@ -477,7 +506,7 @@ class Performer:
                 token.column,
             )
             return
-        self._tuplet = _Tuplet(r, Fraction(q_time, token.p))
+        self._tuplet = _Tuplet(r, (q_time, token.p))
 
 
 def _continues_tie(
@@ -489,6 +518,6 @@ def _continues_tie(
     )
 
 
-def _felt_length(event: NoteEvent) -> Fraction:
+def _felt_length(event: NoteEvent) -> int:
     """Return the length abc2midi compares for a broken rhythm: staccato halves it."""
-    return event.advance / 2 if event.staccato else event.advance
+    return event.advance // 2 if event.staccato else event.advance

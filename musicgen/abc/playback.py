@@ -42,9 +42,11 @@ from musicgen.abc.model import (
     TempoChange,
 )
 from musicgen.abc.repeats import playing_order
+from musicgen.abc.ticks import beats
 
 # How much of its slot a staccato note sounds. abc2midi 4.84 also halves it.
 STACCATO_FRACTION = Fraction(1, 2)
+_NO_BEND = Fraction(0)
 
 
 @dataclass
@@ -74,16 +76,23 @@ class Performance:
     duration: Fraction = Fraction(0)
 
 
+# One note while the player works, times in ticks:
+# [pitch, start, duration, velocity, bend, ornament].
+_Raw = list
+
+
 @dataclass
 class _Player:
     voice: int
     quirks: frozenset[str]
     result: Performance = field(default_factory=Performance)
-    time: Fraction = Fraction(0)
-    bar_start: Fraction = Fraction(0)
+    # Times in ticks.
+    time: int = 0
+    bar_start: int = 0
     # The end of a bar's first layer while an overlay (&) plays, else None.
-    layer_end: Fraction | None = None
-    # Indices in result.notes of notes tied to whatever starts when they end, by pitch.
+    layer_end: int | None = None
+    notes: list[_Raw] = field(default_factory=list)
+    # Indices in notes of notes tied to whatever starts when they end, by pitch.
     tied: dict[int, int] = field(default_factory=dict)
     # How many times each written event has been played, for the verse to sing.
     plays: dict[int, int] = field(default_factory=dict)
@@ -95,7 +104,7 @@ class _Player:
             self.end_layers()
             if self.time > self.bar_start:
                 self.result.bar_count += 1
-                self.result.bar_starts.append(self.time)
+                self.result.bar_starts.append(beats(self.time))
             self.result.bar_count += event.rest_bars
             self.bar_start = self.time
         elif isinstance(event, OverlayEvent):
@@ -103,11 +112,12 @@ class _Player:
                 self.layer_end = self.time
             self.time = self.bar_start
         elif isinstance(event, TempoEvent):
-            _append_change(self.result.tempos, TempoChange(self.time, event.qpm))
+            _append_change(self.result.tempos, TempoChange(beats(self.time), event.qpm))
         elif isinstance(event, MeterEvent):
-            _append_change(self.result.meters, MeterChange(self.time, event.meter))
+            _append_change(self.result.meters, MeterChange(beats(self.time), event.meter))
         elif isinstance(event, KeyEvent):
-            _append_change(self.result.keys, KeyChange(self.time, event.sharps, event.is_minor))
+            change = KeyChange(beats(self.time), event.sharps, event.is_minor)
+            _append_change(self.result.keys, change)
 
     def end_layers(self) -> None:
         if self.layer_end is not None:
@@ -117,37 +127,38 @@ class _Player:
     def play_note_event(self, event: NoteEvent, index: int) -> None:
         start = self.time
         if event.chord_symbol is not None:
-            self.result.chord_symbols.append(ChordSymbol(start, event.chord_symbol))
+            self.result.chord_symbols.append(ChordSymbol(beats(start), event.chord_symbol))
         staccato = event.staccato
         # The time the note has to sound: staccato leaves half of its slot.
-        room = event.advance * STACCATO_FRACTION if staccato else event.advance
-        start = self.play_graces(event, start, room)
+        room = event.advance // 2 if staccato else event.advance
+        if event.graces:
+            start = self.play_graces(event, start, room)
         if event.lyrics:
             count = self.plays.get(index, 0)
             self.plays[index] = count + 1
             text = event.lyrics[min(count, len(event.lyrics) - 1)]
             if text is not None:
-                self.result.lyrics.append(Lyric(start, text, self.voice))
+                self.result.lyrics.append(Lyric(beats(start), text, self.voice))
         for sound in event.sounds:
             length = sound.length - (start - self.time)
             tie = sound.tie
             if staccato and tie and q.STACCATO_TIE in self.quirks:
                 tie = False
             if staccato and not tie:
-                length -= sound.length * (1 - STACCATO_FRACTION)
+                length -= sound.length - sound.length // 2
             if length <= 0:
                 continue
             ornament = event.ornament
             if ornament is not None:
-                ornament = replace(ornament, length=sound.length, grace_time=start - self.time)
+                ornament = replace(
+                    ornament, length=beats(sound.length), grace_time=beats(start - self.time)
+                )
             self.add(sound.pitch, start, length, event.velocity, tie, sound.bend, ornament)
         self.time += event.advance
 
-    def play_graces(self, event: NoteEvent, start: Fraction, room: Fraction) -> Fraction:
+    def play_graces(self, event: NoteEvent, start: int, room: int) -> int:
         """Play the grace notes of ``event`` from ``start``; return when they end."""
-        if not event.graces:
-            return start
-        total = sum((grace.length for grace in event.graces), Fraction(0))
+        total = sum(grace.length for grace in event.graces)
         if total >= room:
             return start
         for grace in event.graces:
@@ -158,24 +169,42 @@ class _Player:
     def add(
         self,
         pitch: int,
-        start: Fraction,
-        length: Fraction,
+        start: int,
+        length: int,
         velocity: int,
         tie: bool,
-        bend: Fraction = Fraction(0),
+        bend: Fraction = _NO_BEND,
         ornament: Ornament | None = None,
     ) -> None:
         # ABC 2.1 section 4.11: a tie joins a note to the next of the same pitch.
-        notes = self.result.notes
+        notes = self.notes
         index = self.tied.pop(pitch, None)
-        if index is not None and notes[index].end == start:
+        # A trill or roll on the note tied to starts an ornament of its own.
+        if index is not None and ornament is None:
             previous = notes[index]
-            notes[index] = replace(previous, duration=start + length - previous.start)
-        else:
-            index = len(notes)
-            notes.append(Note(pitch, start, length, velocity, self.voice, bend, ornament))
+            if previous[1] + previous[2] == start:
+                previous[2] = start + length - previous[1]
+                if tie:
+                    self.tied[pitch] = index
+                return
         if tie:
-            self.tied[pitch] = index
+            self.tied[pitch] = len(notes)
+        notes.append([pitch, start, length, velocity, bend, ornament])
+
+    def finish(self) -> Performance:
+        """Close the voice and return its performance, times in beats."""
+        self.end_layers()
+        result = self.result
+        if self.time > self.bar_start:
+            result.bar_count += 1
+        result.duration = beats(self.time)
+        self.notes.sort(key=lambda raw: (raw[1], raw[0]))
+        voice = self.voice
+        result.notes = [
+            Note(pitch, beats(start), beats(length), velocity, voice, bend, ornament)
+            for pitch, start, length, velocity, bend, ornament in self.notes
+        ]
+        return result
 
 
 def _append_change(changes: list, change: TempoChange | MeterChange | KeyChange) -> None:
@@ -215,9 +244,4 @@ def perform(
         order = playing_order(events, reporter)
     for index in order:
         player.play(events[index], index)
-    player.end_layers()
-    if player.time > player.bar_start:
-        player.result.bar_count += 1
-    player.result.duration = player.time
-    player.result.notes.sort(key=lambda note: (note.start, note.pitch))
-    return player.result
+    return player.finish()

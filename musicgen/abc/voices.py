@@ -18,6 +18,7 @@ from musicgen.abc.keys import parse_key
 from musicgen.abc.model import KeyChange, MeterChange, TempoChange, Tune, Voice
 from musicgen.abc.performer import Performer, VoiceState
 from musicgen.abc.playback import perform
+from musicgen.abc.ticks import sort_key
 
 _Change = TypeVar("_Change", TempoChange, MeterChange, KeyChange)
 
@@ -146,7 +147,8 @@ def assemble(tune: Tune, voices: VoiceSet, reporter: Reporter, has_parts: bool =
             first = False
     if not tune.voices:
         tune.voices = [Voice(DEFAULT_VOICE, voices.default_program)]
-    tune.notes.sort(key=lambda note: (note.start, note.voice, note.pitch))
+    if len(tune.voices) > 1:  # each voice's notes are in order already
+        tune.notes.sort(key=lambda note: (sort_key(note.start), note.voice, note.pitch))
     tune.lyrics.sort(key=lambda lyric: (lyric.time, lyric.voice))
     tune.tempo_changes = _latest_per_time(tune.tempo_changes)
     tune.meter_changes = _latest_per_time(tune.meter_changes)
