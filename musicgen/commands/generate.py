@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("constrained", "plain"),
         default="plain",
         help="how the trained model samples: 'constrained' masks, before every character, "
-        "what would break strict ABC or the bar lengths, and takes 2 to 4 times as long; "
+        "what would break strict ABC or the bar lengths, and takes 2 to 3 times as long; "
         "'plain' draws freely (default plain)",
     )
     parser.add_argument(
