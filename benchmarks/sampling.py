@@ -8,6 +8,8 @@ because shared machines are noisy and only ratios compare across runs:
 * plain sampling (the whole loop in one compiled ``tf.while_loop``) at batch
   1, 16 and 64, each tune running ``--length`` steps, and the time to one
   tune of that length;
+* a bare sampling loop with and without XLA (``jit_compile=True``) at
+  batch 1 and 64, to show whether XLA helps on this device;
 * the peer that re-runs the whole text for every new character (the
   approach of many course notebooks), at batch 1;
 * plain and constrained sampling (a compiled step per character, the logits
@@ -62,6 +64,34 @@ def measure_plain(sampler: Sampler, batch: int, length: int) -> float:
     return batch * length / (time.perf_counter() - started)
 
 
+def measure_xla(model: CharRNN, batch: int, length: int, *, xla: bool) -> float:
+    """Return characters per second of a bare sampling loop, compiled with XLA or not.
+
+    The loop draws from the raw logits into a TensorArray of fixed size,
+    which XLA needs, so both variants do exactly the same work.
+    """
+
+    def loop(first: tf.Tensor, states: list[tf.Tensor], steps: tf.Tensor) -> tf.Tensor:
+        def advance(step, ids, states, drawn):  # type: ignore[no-untyped-def]
+            logits, states = model(ids, states=states, return_state=True, training=False)
+            seed = tf.stack([1, step])
+            next_ids = tf.random.stateless_categorical(logits[:, -1, :], 1, seed, tf.int32)
+            return step + 1, next_ids, states, drawn.write(step, next_ids[:, 0])
+
+        drawn = tf.TensorArray(tf.int32, size=steps)
+        *_, drawn = tf.while_loop(
+            lambda step, *_: step < steps, advance, (tf.constant(0), first, states, drawn)
+        )
+        return drawn.stack()  # (steps, batch)
+
+    compiled = tf.function(loop, jit_compile=xla)
+    first = tf.ones((batch, 1), tf.int32)  # (batch, 1)
+    compiled(first, model.initial_states(batch), tf.constant(2)).numpy()  # compile
+    started = time.perf_counter()
+    compiled(first, model.initial_states(batch), tf.constant(length)).numpy()
+    return batch * length / (time.perf_counter() - started)
+
+
 def measure_to_end(
     sampler: Sampler, batch: int, length: int, *, constrained: bool
 ) -> tuple[float, float]:
@@ -112,6 +142,14 @@ def main() -> None:
         plain[batch] = measure_plain(sampler, batch, length)
         rows.append((f"plain, batch {batch}", f"{plain[batch]:,.0f} chars/s", ""))
     rows.append((f"plain, one {length}-character tune", f"{length / plain[1]:.3f} s", ""))
+    for batch in (1, 64):
+        bare = measure_xla(model, batch, length, xla=False)
+        xla = measure_xla(model, batch, length, xla=True)
+        rows.append((f"bare loop, batch {batch}", f"{bare:,.0f} chars/s", ""))
+        rows.append(
+            (f"bare loop with XLA, batch {batch}", f"{xla:,.0f} chars/s",
+             f"{xla / bare:.2f}x without XLA")
+        )  # fmt: skip
     peer = measure_rerun_peer(model.settings, vocab, 200)
     rows.append(
         (
