@@ -13,10 +13,10 @@ because shared machines are noisy and only ratios compare across runs:
 * the peer that re-runs the whole text for every new character (the
   approach of many course notebooks), at batch 1;
 * plain and constrained sampling (a compiled step per character, the logits
-  masked by the ABC state machine on the host) as ``generate`` runs them:
-  each tune stops at its end marker or at ``--max-length`` characters, the
-  batch runs until its longest tune is done, and only the characters of the
-  returned tunes count. The ratio is the cost of constrained sampling.
+  masked by the ABC state machine on the host) as ``generate`` runs them.
+  Each tune stops at its end marker or at ``--max-length`` characters, and
+  the batch runs until its longest tune is done. Only the characters of the
+  returned tunes count, and the ratio is the cost of constrained sampling.
 
 The network is the run's ``model.keras`` when ``--run`` is given, otherwise
 an untrained network of the ``cpu`` preset's shape on O'Neill's vocabulary;

@@ -187,7 +187,10 @@ class Sampler:
                 tf.TensorSpec((2,), tf.int32),
                 tf.TensorSpec((None, self.vocab.size), tf.bool),
             ]
-            self._steps[key] = tf.function(step, input_signature=signature)
+            # The concrete function skips the argument checks of tf.function,
+            # about a quarter of one step at batch 16 on 2 CPU cores.
+            function = tf.function(step, input_signature=signature)
+            self._steps[key] = function.get_concrete_function()
         return self._steps[key]
 
     def run_primer(self, prime_ids: np.ndarray, count: int) -> list[tf.Tensor]:

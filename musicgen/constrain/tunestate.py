@@ -67,7 +67,7 @@ _IN_REPEAT_FORMS = frozenset(form for form in BAR_FORMS if form == "|" or form.s
 _OPENING_FORMS = frozenset(form for form in BAR_FORMS if not form.startswith(":"))
 # Once max_bars bars are closed, no repeat may start, so that the tune can end.
 _CLOSING_FORMS = frozenset(form for form in BAR_FORMS if not form.endswith(":"))
-# Which bar lines may close a bar, by (kind, opening, in repeat, closing).
+# The bar lines that may close a bar, by (kind, opening, in repeat, closing).
 FormsKey = tuple[str, bool, bool, bool]
 _FORMS: dict[FormsKey, frozenset[str]] = {}
 for _kind, _all in (("any", BAR_FORMS), ("section", SECTION_FORMS)):
@@ -123,17 +123,21 @@ class TuneState:
         self.enforce_style = enforce_style
         self.lengths = PLAIN_LENGTHS if enforce_style else ALL_LENGTHS
         self.max_bars = max_bars
+        # Reading: the mode (see the _step_<mode> methods) and the token in progress.
         self.mode = "hstart"
         self.in_header = True
         self.token = ""
+        # The field letter, or the closing mark of a long decoration.
         self.field = ""
         self.inline = False
+        # The mode a string returns to, and where a note belongs ("music", "chord", "grace").
         self.return_mode = "music"
         self.context = "music"
-        self.kind = "note"
-        self.marks = 0
+        self.kind = "note"  # "note", "rest" or "chord"
+        self.marks = 0  # octave marks of the note in progress
         self.tie = False
-        self.bar_kind = "any"
+        self.bar_kind = "any"  # _bar_kind() when the bar line in progress began
+
         self.line_content = False
         # A '.' was just read: a '|' now would make the dotted bar line '.|'.
         self.after_dot = False
@@ -143,17 +147,24 @@ class TuneState:
         self.slur_open = False
         # A bar line closed since the last note on this line.
         self.bar_in_line = False
+
+        # Time, in whole notes: the meter, the unit length, the time used in
+        # this bar, and the length this bar must reach to complete a split bar.
         self.meter: tuple[int, int] | None = (4, 4)
         self.unit: Fraction | None = None
         self.time = Fraction(0)
         self.required: Fraction | None = None
         self.bars_done = 0
+
         self.has_note = False
-        self.tie_pending = False
-        self.tie_target = False
+        self.tie_pending = False  # a tie waits for its note
+        self.tie_target = False  # a "-" now would tie the latest note
         self.last: _Last | None = None
+        # A broken rhythm waiting for its second note: its factor and written length.
         self.broken: tuple[Fraction, Fraction] | None = None
         self.tuplet: _Tuplet | None = None
+        # The written length of the first note of the chord in progress, and
+        # the notes read so far in the chord or grace group.
         self.chord_first: Fraction | None = None
         self.group_notes = 0
         self.repeat_open = False
