@@ -163,24 +163,25 @@ def train(
             compile_model(model, config, steps)
     history = history_to_resume(run) if resume else []
     initial_epoch = len(history)
-    if initial_epoch >= config.epochs:
-        logger.info("run %s already finished its %d epochs", run.root, config.epochs)
-
-    train_set, val_set = make_datasets(windows, config, initial_epoch, replicas)
-    checkpoint = CheckpointCallback(
-        run, history, steps * config.batch_size * config.seq_len, config.patience, writes=chief
-    )
+    stopped = config.patience > 0 and epochs_without_improvement(history) >= config.patience
     started = time.perf_counter()
-    model.fit(
-        train_set,
-        validation_data=val_set,
-        epochs=config.epochs,
-        initial_epoch=initial_epoch,
-        steps_per_epoch=steps,
-        callbacks=[checkpoint],
-        verbose=progress,
-        shuffle=False,  # training_dataset shuffles each epoch by its own seed
-    )
+    if initial_epoch >= config.epochs or stopped:
+        logger.info("run %s already finished after %d epochs", run.root, initial_epoch)
+    else:
+        train_set, val_set = make_datasets(windows, config, initial_epoch, replicas)
+        checkpoint = CheckpointCallback(
+            run, history, steps * config.batch_size * config.seq_len, config.patience, chief
+        )
+        model.fit(
+            train_set,
+            validation_data=val_set,
+            epochs=config.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps,
+            callbacks=[checkpoint],
+            verbose=progress,
+            shuffle=False,  # training_dataset shuffles each epoch by its own seed
+        )
     seconds = time.perf_counter() - started
     best = min(history, key=lambda row: row["val_loss"]) if history else None
     return TrainResult(

@@ -79,6 +79,17 @@ def test_resume_matches_uninterrupted_run(tunes, tmp_path, monkeypatch):
     assert iterations(resumed.last_model) == iterations(straight.last_model)
 
 
+def test_resuming_finished_run_trains_nothing(tunes, tmp_path):
+    config = tiny_config(tunes, epochs=1)
+    run = RunPaths(tmp_path)
+    train(tunes, config, run, progress=0)
+    before = read_history(run.history)
+    result = train(tunes, config, run, resume=True, progress=0)
+    assert result.epochs_done == 1
+    assert read_history(run.history) == before
+    assert read_finished_epochs(run.last_model) == 1
+
+
 def test_epochs_without_improvement_count_from_best():
     # The count comes from the history file, so epochs before a resume count too.
     history = [{"val_loss": loss} for loss in (2.0, 1.5, 1.6, 1.7)]
