@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import io
 import logging
-import os
 import struct
-import tempfile
 from collections.abc import Iterable
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from musicgen.abc.accompaniment import accompaniment_notes
 from musicgen.abc.model import KeyChange, Lyric, MeterChange, Note, TempoChange, Tune, Voice
 from musicgen.abc.ornaments import played_notes
+from musicgen.abc.ticks import TICKS_PER_BEAT
+from musicgen.files import write_bytes_atomic
 
 if TYPE_CHECKING:
     import pretty_midi
@@ -110,6 +111,15 @@ def key_number(sharps: int, is_minor: bool) -> int:
     return (major_tonic + 9) % 12 + 12 if is_minor else major_tonic
 
 
+# Converter ticks per MIDI tick.
+_PER_MIDI_TICK = TICKS_PER_BEAT // TICKS_PER_QUARTER
+
+
+def _midi_tick(ticks: int) -> int:
+    """Return the MIDI tick of a time in the converter's ticks, rounded to the nearest."""
+    return (2 * ticks + _PER_MIDI_TICK) // (2 * _PER_MIDI_TICK)
+
+
 def bend_value(semitones: Fraction) -> int:
     """Return the 14-bit MIDI pitch bend (8192 is none) for a bend in semitones."""
     if not semitones:
@@ -117,6 +127,7 @@ def bend_value(semitones: Fraction) -> int:
     return max(0, min(16383, BEND_CENTER + round(semitones * BEND_PER_SEMITONE)))
 
 
+@lru_cache(maxsize=4096)
 def _variable_length(value: int) -> bytes:
     """Encode a MIDI variable-length quantity."""
     encoded = bytearray([value & 0x7F])
@@ -125,6 +136,10 @@ def _variable_length(value: int) -> bytes:
         encoded.insert(0, (value & 0x7F) | 0x80)
         value >>= 7
     return bytes(encoded)
+
+
+# Most time steps between events fit in one byte.
+_SMALL_DELTAS = [bytes([delta]) for delta in range(0x80)]
 
 
 def _meta(kind: int, data: bytes) -> bytes:
@@ -137,15 +152,17 @@ def _text(text: str) -> bytes:
 
 def _track(events: list[_Event]) -> bytes:
     """Return a track chunk for ``events``, ended by an end-of-track event."""
-    events.sort(key=lambda event: (event[0], event[1]))
-    body = bytearray()
+    events.sort()
+    parts: list[bytes] = []
     now = 0
     for tick, _, data in events:
-        body += _variable_length(tick - now)
-        body += data
+        delta = tick - now
+        parts.append(_SMALL_DELTAS[delta] if delta < 0x80 else _variable_length(delta))
+        parts.append(data)
         now = tick
-    body += b"\x00\xff\x2f\x00"
-    return b"MTrk" + struct.pack(">I", len(body)) + bytes(body)
+    parts.append(b"\x00\xff\x2f\x00")
+    body = b"".join(parts)
+    return b"MTrk" + struct.pack(">I", len(body)) + body
 
 
 def _conductor_events(tune: Tune) -> list[_Event]:
@@ -179,22 +196,30 @@ def _tick_notes(notes: Iterable[Note]) -> list[_TickNote]:
     As :func:`remove_overlaps`, in ticks: the earlier of two overlapping notes
     of one pitch is cut where the later one starts.
     """
-    ticked = sorted(
-        (beats_to_ticks(n.start), beats_to_ticks(n.end), n.pitch, n.velocity, bend_value(n.bend))
-        for n in notes
-    )
+    ticked: list[_TickNote] = []
+    for note in notes:
+        # The converter's own ticks ride along on the notes it makes (see playback).
+        exact = note.__dict__.get("ticks")
+        if exact is not None:
+            start = _midi_tick(exact[0])
+            end = _midi_tick(exact[0] + exact[1])
+        else:
+            start = beats_to_ticks(note.start)
+            end = start + beats_to_ticks(note.duration)
+        ticked.append((start, end, note.pitch, note.velocity, bend_value(note.bend)))
+    ticked.sort()
     result: list[_TickNote] = []
     latest: dict[int, int] = {}
-    for note in ticked:
-        if note[1] <= note[0]:
+    for item in ticked:
+        if item[1] <= item[0]:
             continue
-        index = latest.get(note[2])
-        if index is not None and result[index][1] > note[0]:
+        index = latest.get(item[2])
+        if index is not None and result[index][1] > item[0]:
             earlier = result[index]
-            result[index] = (earlier[0], note[0], *earlier[2:])
-        latest[note[2]] = len(result)
-        result.append(note)
-    return [note for note in result if note[1] > note[0]]
+            result[index] = (earlier[0], item[0], *earlier[2:])
+        latest[item[2]] = len(result)
+        result.append(item)
+    return [item for item in result if item[1] > item[0]]
 
 
 def _voice_events(
@@ -323,14 +348,6 @@ def write_midi(
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it")
-    data = midi_bytes(tune, program=program, accompaniment=accompaniment)
-    handle, temporary = tempfile.mkstemp(suffix=".mid.tmp", dir=path.parent or Path("."))
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, midi_bytes(tune, program=program, accompaniment=accompaniment))
     logger.debug("wrote %s", path)
     return path

@@ -15,7 +15,7 @@ from musicgen.abc.model import Ornament
 from musicgen.abc.ticks import scale
 
 
-@dataclass
+@dataclass(slots=True)
 class Sound:
     """One pitch of a note or chord event.
 
@@ -35,7 +35,7 @@ class Sound:
     bend: Fraction = Fraction(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Grace:
     """A grace note: its pitch, length in ticks and pitch bend in semitones."""
 
@@ -44,7 +44,7 @@ class Grace:
     bend: Fraction = Fraction(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class NoteEvent:
     """A note, chord or rest that takes ``advance`` beats of time.
 
@@ -83,7 +83,7 @@ class NoteEvent:
             sound.length = scale(sound.length, numerator, denominator)
 
 
-@dataclass
+@dataclass(slots=True)
 class BarEvent:
     """A bar line with its repeat marks and variant endings (see BarToken)."""
 
@@ -97,7 +97,7 @@ class BarEvent:
     text: str = ""
 
 
-@dataclass
+@dataclass(slots=True)
 class OverlayEvent:
     """The voice overlay ``&``: the notes after it start again from the bar line."""
 
@@ -105,21 +105,21 @@ class OverlayEvent:
     column: int
 
 
-@dataclass
+@dataclass(slots=True)
 class TempoEvent:
     """A tempo change to ``qpm`` quarter notes per minute."""
 
     qpm: float
 
 
-@dataclass
+@dataclass(slots=True)
 class MeterEvent:
     """A meter change; None for ``M:none``."""
 
     meter: tuple[int, int] | None
 
 
-@dataclass
+@dataclass(slots=True)
 class KeyEvent:
     """A key signature change: sharps (-7 to 7) and mode."""
 
@@ -127,7 +127,7 @@ class KeyEvent:
     is_minor: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class PartEvent:
     """The start of part ``name`` (``P:`` in the body)."""
 

@@ -28,7 +28,7 @@ from musicgen.abc.model import DEFAULT_TEMPO_QPM, Tune, Tunebook
 from musicgen.abc.parts import arrange_parts
 from musicgen.abc.performer import VoiceState
 from musicgen.abc.quirks import check_quirks
-from musicgen.abc.tokens import FieldToken
+from musicgen.abc.tokens import FieldToken, NoteToken
 from musicgen.abc.tunebook import RawTune, normalize_newlines, split_tunebook
 from musicgen.abc.voices import VoiceSet, assemble
 
@@ -272,14 +272,18 @@ def _read_body_line(
     if match and match.group(1) in _BODY_FIELDS:
         _apply_body_field(voices, header, match.group(1), _strip_comment(match.group(2)), line)
         return
-    voices.current.start_line(voices.continued)
+    performer = voices.current
+    performer.start_line(voices.continued)
     for token in lex_line(text, line, reporter, header.symbols):
-        if isinstance(token, FieldToken) and token.name in "VUP":
+        if type(token) is NoteToken:  # the common case first
+            performer.add_note(token)
+        elif isinstance(token, FieldToken) and token.name in "VUP":
             _apply_body_field(voices, header, token.name, token.value, line, token.column)
+            performer = voices.current
             if token.name == "V":
-                voices.current.start_line()
+                performer.start_line()
         else:
-            voices.current.feed_token(token)
+            performer.feed_token(token)
     # ABC 2.1 section 4.19: a music line that ends with "\" goes on in the next.
     voices.continued = _strip_comment(text).rstrip().endswith("\\")
 

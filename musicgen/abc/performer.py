@@ -92,7 +92,7 @@ Ratio = tuple[int, int]
 _NATURAL = Fraction(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class VoiceState:
     """The settings in force at a point of a voice.
 
@@ -122,13 +122,13 @@ class VoiceState:
         self.unit_ticks = to_ticks(unit_length * 4)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tuplet:
     remaining: int
     factor: Ratio
 
 
-@dataclass
+@dataclass(slots=True)
 class _Broken:
     """A broken rhythm waiting for its second note."""
 
@@ -137,7 +137,7 @@ class _Broken:
     second_factor: Ratio
 
 
-@dataclass
+@dataclass(slots=True)
 class Performer:
     """Collect the events of one voice from its tokens, in written order.
 
@@ -313,19 +313,35 @@ class Performer:
                 sounds.append(Sound(pitch, ticks, note.tie or chord_tie, name, bend))
         return sounds
 
+    def _note_sounds(self, note: NoteToken, ticks: int) -> list[Sound]:
+        """Return the sound of a single note (the common case of :meth:`_sounds`)."""
+        resolved = self._pitch(note)
+        if resolved is None:
+            return []
+        letter, _, octave = _LETTER_PLACES[note.letter]
+        pitch, bend = resolved
+        return [Sound(pitch, ticks, note.tie, (letter, octave + note.octave), bend)]
+
+    def add_note(self, token: NoteToken) -> None:
+        """Process a note token (the same as :meth:`feed_token`, faster)."""
+        self._add_note_event(token)
+
     def _add_note_event(self, token: NoteToken | ChordToken | RestToken) -> None:
         if isinstance(token, NoteToken):
-            ticks = self._ticks(token.length)
+            length = token.length
+            ticks = scale(self.state.unit_ticks, length.numerator, length.denominator)
             continues = bool(self._tied) and _continues_tie(self._tied, [token])
-            sounds = self._sounds([token], ticks, False)
+            sounds = self._note_sounds(token, ticks)
+            tied = token.tie
         elif isinstance(token, ChordToken):
             # ABC 2.1 section 4.17: the chord lasts as long as its first note,
             # and so does every note in it, as abc2midi plays it.
             ticks = self._ticks(token.notes[0].length * token.length)
             continues = bool(self._tied) and _continues_tie(self._tied, token.notes)
             sounds = self._sounds(token.notes, ticks, token.tie)
+            tied = any(sound.tie for sound in sounds)
         else:
-            ticks, continues, sounds = self._ticks(token.length), False, []
+            ticks, continues, sounds, tied = self._ticks(token.length), False, [], False
         event = NoteEvent(sounds, ticks, self.velocity, token.line, token.column)
         event.tie_continuation = continues and bool(sounds)
         if self._decorations:
@@ -334,7 +350,7 @@ class Performer:
             event.graces, self._graces = self._graces, ()
         if self._chord_symbol is not None:
             event.chord_symbol, self._chord_symbol = self._chord_symbol, None
-        if self._tied or any(sound.tie for sound in sounds):
+        if self._tied or tied:
             self._remember_ties(sounds)
         if self._broken is not None or self._tuplet is not None:
             self._apply_rhythm(event)

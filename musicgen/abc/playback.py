@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from operator import itemgetter
 
 from musicgen.abc import quirks as q
 from musicgen.abc.errors import Reporter
@@ -49,7 +50,7 @@ STACCATO_FRACTION = Fraction(1, 2)
 _NO_BEND = Fraction(0)
 
 
-@dataclass
+@dataclass(slots=True)
 class Performance:
     """The notes and changes of one voice as played.
 
@@ -81,7 +82,7 @@ class Performance:
 _Raw = list
 
 
-@dataclass
+@dataclass(slots=True)
 class _Player:
     voice: int
     quirks: frozenset[str]
@@ -126,6 +127,20 @@ class _Player:
 
     def play_note_event(self, event: NoteEvent, index: int) -> None:
         start = self.time
+        sounds = event.sounds
+        if (
+            len(sounds) == 1
+            and not event.graces
+            and not event.staccato
+            and event.ornament is None
+            and event.chord_symbol is None
+            and event.lyrics is None
+        ):
+            # A plain note: the common case, without the general path's steps.
+            sound = sounds[0]
+            self.add(sound.pitch, start, sound.length, event.velocity, sound.tie, sound.bend)
+            self.time = start + event.advance
+            return
         if event.chord_symbol is not None:
             self.result.chord_symbols.append(ChordSymbol(beats(start), event.chord_symbol))
         staccato = event.staccato
@@ -198,13 +213,48 @@ class _Player:
         if self.time > self.bar_start:
             result.bar_count += 1
         result.duration = beats(self.time)
-        self.notes.sort(key=lambda raw: (raw[1], raw[0]))
+        self.notes.sort(key=itemgetter(1, 0))
         voice = self.voice
         result.notes = [
-            Note(pitch, beats(start), beats(length), velocity, voice, bend, ornament)
+            _note_with_ticks(pitch, start, length, velocity, voice, bend, ornament)
             for pitch, start, length, velocity, bend, ornament in self.notes
         ]
         return result
+
+
+def _note(
+    pitch: int,
+    start: Fraction,
+    duration: Fraction,
+    velocity: int,
+    voice: int,
+    bend: Fraction,
+    ornament: Ornament | None,
+) -> Note:
+    """Return ``Note(pitch, start, ...)`` four times faster than its frozen ``__init__``.
+
+    A frozen dataclass sets each field through ``object.__setattr__``; filling
+    the instance dictionary at once gives the same object, equal and hashable.
+    """
+    note = object.__new__(Note)
+    note.__dict__.update(
+        pitch=pitch, start=start, duration=duration, velocity=velocity,
+        voice=voice, bend=bend, ornament=ornament,
+    )  # fmt: skip
+    return note
+
+
+def _note_with_ticks(
+    pitch: int, start: int, length: int, velocity: int, voice: int, bend: Fraction,
+    ornament: Ornament | None,
+) -> Note:  # fmt: skip
+    """Return :func:`_note` in beats, keeping the onset and length in ticks beside
+    the fields as ``ticks``, which :mod:`musicgen.midi` reads instead of
+    converting the Fractions again. A frozen note never changes, so they stay true.
+    """
+    note = _note(pitch, beats(start), beats(length), velocity, voice, bend, ornament)
+    note.__dict__["ticks"] = (start, length)
+    return note
 
 
 def _append_change(changes: list, change: TempoChange | MeterChange | KeyChange) -> None:
@@ -242,6 +292,11 @@ def perform(
         order: Iterable[int] = q.abc2midi_order(events, quirks, single_voice)
     else:
         order = playing_order(events, reporter)
+    play, play_note_event = player.play, player.play_note_event
     for index in order:
-        player.play(events[index], index)
+        event = events[index]
+        if type(event) is NoteEvent:  # the common case, without play()'s dispatch
+            play_note_event(event, index)
+        else:
+            play(event, index)
     return player.finish()

@@ -39,6 +39,13 @@ def playing_order(events: list[Event], reporter: Reporter) -> Iterator[int]:
     Yields:
         Indices into ``events``; bar events are included.
     """
+    if not any(
+        isinstance(event, BarEvent) and (event.end_repeats or event.endings is not None)
+        for event in events
+    ):
+        # Nothing repeats: the events play in written order.
+        yield from range(len(events))
+        return
     state = _RepeatState()
     index = 0
     skipped_in = False

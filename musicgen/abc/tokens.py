@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 
-@dataclass
+@dataclass(slots=True)
 class NoteToken:
     """A note such as ``^c'3/2-``.
 
@@ -34,7 +34,7 @@ class NoteToken:
     decorations: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class RestToken:
     """A rest ``z`` or invisible rest ``x`` of ``length`` unit lengths."""
 
@@ -43,7 +43,7 @@ class RestToken:
     length: Fraction
 
 
-@dataclass
+@dataclass(slots=True)
 class MultiRestToken:
     """A multi-measure rest ``Z`` or ``X`` of ``bars`` whole bars."""
 
@@ -52,7 +52,7 @@ class MultiRestToken:
     bars: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ChordToken:
     """A chord ``[CEG]2``: its notes, the outer length and a tie on the whole chord."""
 
@@ -63,7 +63,7 @@ class ChordToken:
     tie: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class GraceToken:
     """Grace notes ``{ag}``, or an acciaccatura ``{/g}``."""
 
@@ -73,7 +73,7 @@ class GraceToken:
     acciaccatura: bool = False
 
 
-@dataclass
+@dataclass(slots=True)
 class TupletToken:
     """A tuplet ``(p:q:r``: p notes in the time of q, for the next r notes.
 
@@ -87,7 +87,7 @@ class TupletToken:
     r: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class BrokenRhythmToken:
     """A broken rhythm ``>``, ``>>``, ``>>>`` (``direction`` 1) or ``<`` (-1)."""
 
@@ -97,7 +97,7 @@ class BrokenRhythmToken:
     count: int
 
 
-@dataclass
+@dataclass(slots=True)
 class BarToken:
     """A bar line, with the repeat marks and variant ending it carries.
 
@@ -119,7 +119,7 @@ class BarToken:
     endings: list[int] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class EndingToken:
     """A variant ending ``[1`` or ``[1,3`` written apart from a bar line."""
 
@@ -128,7 +128,7 @@ class EndingToken:
     endings: list[int]
 
 
-@dataclass
+@dataclass(slots=True)
 class FieldToken:
     """An inline field ``[K:G]``, or a field on its own line in the body."""
 
@@ -138,7 +138,7 @@ class FieldToken:
     value: str
 
 
-@dataclass
+@dataclass(slots=True)
 class DecorationToken:
     """A decoration such as ``!p!``, ``.`` or ``~``, by name; it applies to what follows.
 
@@ -152,7 +152,7 @@ class DecorationToken:
     attached: bool = True
 
 
-@dataclass
+@dataclass(slots=True)
 class TieToken:
     """A ``-`` that is not written right after a note."""
 
@@ -160,7 +160,7 @@ class TieToken:
     column: int
 
 
-@dataclass
+@dataclass(slots=True)
 class ChordSymbolToken:
     """A chord symbol such as ``"Am7"`` or ``"G/B"``, as written between the quotes."""
 
@@ -169,7 +169,7 @@ class ChordSymbolToken:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class OverlayToken:
     """The voice overlay ``&``."""
 

@@ -3,7 +3,10 @@
 Folders are searched recursively for .abc files. With -o FILE.mid exactly one
 tune must be selected; with -o FOLDER (or no -o) each tune is written as
 <tunebook>_X<reference>.mid, in FOLDER or beside its tunebook. Existing files
-are never replaced unless --force is given.
+are never replaced unless --force is given. A tune that cannot be converted
+does not stop the others: they are all written, and the bad ones are listed
+at the end with the reason. Tunebooks are converted in parallel, one process
+per CPU (--jobs).
 
 Exit status: 0 when at least one tune converted, 1 when none did, 2 for
 invalid options or paths.
@@ -13,23 +16,56 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicgen.abc import AbcError, Tune, parse_tunebook
+from musicgen.abc import AbcError, AbcWarning, parse_tunebook
 from musicgen.errors import UserError
-from musicgen.midi import write_midi
+from musicgen.files import write_bytes_atomic
+from musicgen.midi import midi_bytes
 
 logger = logging.getLogger(__name__)
 
 # Warnings shown per tune before the rest are only counted (all show with -vv).
 MAX_WARNINGS_SHOWN = 5
+# Fewer tunes than this are converted in this process: starting workers costs more.
+PARALLEL_FROM_TUNES = 200
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What a worker needs to convert a tunebook."""
+
+    strict: bool
+    tunes: frozenset[str]
+    program: int
+    accompaniment: bool
+
+
+@dataclass
+class _Converted:
+    """One converted tune: its ``X:`` value, its warnings and its MIDI file's bytes."""
+
+    reference: str
+    warnings: list[AbcWarning]
+    data: bytes
+
+
+@dataclass
+class _Book:
+    """What converting one tunebook gave."""
+
+    path: Path
+    tunes: list[_Converted] = field(default_factory=list)
+    errors: list[AbcError] = field(default_factory=list)
 
 
 @dataclass
 class _Job:
-    tune: Tune
+    tune: _Converted
     target: Path
 
 
@@ -67,6 +103,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="General MIDI program 0-127 (default: 0, acoustic grand piano)",
     )
+    parser.add_argument(
+        "--accompaniment",
+        action="store_true",
+        help="play chord symbols as bass and chords on a track of their own "
+        "(the pattern per meter is in docs/converter.md)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes converting tunebooks at once (default: the number of CPUs)",
+    )
     parser.add_argument("--force", action="store_true", help="replace existing .mid files")
 
 
@@ -95,72 +144,98 @@ def target_name(source: Path, reference: str) -> str:
     return f"{source.stem}_X{safe}.mid"
 
 
-def _plan(args: argparse.Namespace, tunes: list[tuple[Path, Tune]]) -> list[_Job]:
+def convert_book(path: Path, text: str, options: _Options) -> _Book:
+    """Convert the tunes of one tunebook to MIDI bytes (run in a worker process)."""
+    book = parse_tunebook(text, strict=options.strict, source=str(path))
+    result = _Book(path)
+    for tune in book.tunes:
+        if not options.tunes or tune.reference in options.tunes:
+            data = midi_bytes(tune, program=options.program, accompaniment=options.accompaniment)
+            result.tunes.append(_Converted(tune.reference, tune.warnings, data))
+    result.errors = [e for e in book.errors if not options.tunes or e.tune in options.tunes]
+    return result
+
+
+def _convert_all(files: list[Path], options: _Options, jobs: int) -> list[_Book]:
+    texts = []
+    for path in files:
+        try:
+            texts.append(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError as error:
+            raise UserError(f"cannot read {path}: {error.strerror}") from error
+    tunes = sum(text.count("\nX:") + text.startswith("X:") for text in texts)
+    if jobs <= 1 or len(files) == 1 or tunes < PARALLEL_FROM_TUNES:
+        return [convert_book(path, text, options) for path, text in zip(files, texts, strict=True)]
+    with ProcessPoolExecutor(min(jobs, len(files))) as pool:
+        return list(pool.map(convert_book, files, texts, [options] * len(files)))
+
+
+def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
     """Choose the output path of each tune and check that none would be replaced."""
-    output: Path | None = args.output
     single_file = output is not None and output.suffix.lower() in (".mid", ".midi")
-    if single_file and len(tunes) != 1:
+    count = sum(len(book.tunes) for book in books)
+    if single_file and count != 1:
         raise UserError(
-            f"-o {output} names one file but {len(tunes)} tunes converted; "
+            f"-o {output} names one file but {count} tunes converted; "
             "pass a folder to -o, or choose one tune with --tune"
         )
     jobs: list[_Job] = []
     used: set[Path] = set()
-    for source, tune in tunes:
-        if single_file:
-            assert output is not None
-            target = output
-        else:
-            folder = output if output is not None else source.parent
-            target = folder / target_name(source, tune.reference)
-            counter = 2
-            while target in used:
-                target = folder / target_name(source, f"{tune.reference}-{counter}")
-                counter += 1
-        used.add(target)
-        jobs.append(_Job(tune, target))
+    for book in books:
+        for tune in book.tunes:
+            if single_file:
+                assert output is not None
+                target = output
+            else:
+                folder = output if output is not None else book.path.parent
+                target = folder / target_name(book.path, tune.reference)
+                counter = 2
+                while target in used:
+                    target = folder / target_name(book.path, f"{tune.reference}-{counter}")
+                    counter += 1
+            used.add(target)
+            jobs.append(_Job(tune, target))
     existing = [job.target for job in jobs if job.target.exists()]
-    if existing and not args.force:
+    if existing and not force:
         listed = ", ".join(map(str, existing[:3])) + (" ..." if len(existing) > 3 else "")
         raise UserError(f"{len(existing)} output files already exist ({listed}); pass --force")
     return jobs
 
 
-def _report_warnings(tune: Tune) -> None:
+def _report_warnings(source: Path, tune: _Converted) -> None:
     for warning in tune.warnings[:MAX_WARNINGS_SHOWN]:
         logger.warning("%s", warning)
     hidden = len(tune.warnings) - MAX_WARNINGS_SHOWN
     if hidden > 0:
         logger.warning(
-            "%s, tune X:%s: %d more warnings (-vv shows them)", tune.source, tune.reference, hidden
+            "%s, tune X:%s: %d more warnings (-vv shows them)", source, tune.reference, hidden
         )
         for warning in tune.warnings[MAX_WARNINGS_SHOWN:]:
             logger.debug("%s", warning)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Convert the tunes and print a summary; return 0 if any converted, else 1."""
+    """Convert the tunes, list the ones that failed; return 0 if any converted, else 1."""
     if not 0 <= args.program <= 127:
         raise UserError(f"--program {args.program} is invalid; use 0 to 127")
-    converted: list[tuple[Path, Tune]] = []
-    failed: list[AbcError] = []
-    for path in find_abc_files(args.paths):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as error:
-            raise UserError(f"cannot read {path}: {error.strerror}") from error
-        book = parse_tunebook(text, strict=args.strict, source=str(path))
-        selected = [t for t in book.tunes if not args.tune or t.reference in args.tune]
-        converted.extend((path, tune) for tune in selected)
-        failed.extend(e for e in book.errors if not args.tune or e.tune in args.tune)
+    if args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs} is invalid; use 1 or more")
+    options = _Options(args.strict, frozenset(args.tune or ()), args.program, args.accompaniment)
+    books = _convert_all(find_abc_files(args.paths), options, args.jobs)
     if args.output is not None and args.output.suffix.lower() not in (".mid", ".midi"):
         args.output.mkdir(parents=True, exist_ok=True)
-    jobs = _plan(args, converted)
+    jobs = _plan(args.output, books, args.force)
+    failed = [error for book in books for error in book.errors]
     for failure in failed:
         logger.error("%s", failure)
+    sources = {id(tune): book.path for book in books for tune in book.tunes}
     for job in jobs:
-        _report_warnings(job.tune)
-        write_midi(job.tune, job.target, program=args.program, overwrite=args.force)
+        _report_warnings(sources[id(job.tune)], job.tune)
+        write_bytes_atomic(job.target, job.tune.data)
     where = str(args.output) if args.output is not None else "beside each tunebook"
     print(f"converted {len(jobs)} tunes, {len(failed)} failed, written to {where}")
+    if failed:
+        print("failed tunes:")
+        for failure in failed:
+            print(f"  {failure}")
     return 0 if jobs else 1
