@@ -13,7 +13,6 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -40,18 +39,19 @@ class Gpu:
     compute_capability: tuple[int, int] | None
 
 
-def choose_precision(requested: str, gpus: Sequence[Gpu], cpu_flags: frozenset[str]) -> str:
+def choose_precision(requested: str, gpus: Sequence[Gpu]) -> str:
     """Return the Keras dtype policy name to train with.
 
     ``auto`` picks ``mixed_float16`` when every GPU has compute capability 7.0
     or above (Volta and later, with tensor cores). cuDNN's LSTM and GRU
     kernels run in float16 there, and Keras adds dynamic loss scaling. Older
-    GPUs train in float32. Without a GPU, ``auto`` picks ``float32``.
+    GPUs train in float32. Without a GPU, ``auto`` picks ``float32``: on a
+    2-core CPU with AMX, ``mixed_bfloat16`` trained the ``cpu`` preset's
+    model no faster (benchmarks/training.py, recorded in docs/benchmarks.md).
 
     Args:
         requested: One of :data:`PRECISIONS`.
         gpus: The GPUs that training will use; empty on a CPU-only machine.
-        cpu_flags: The CPU's feature flags, as in ``/proc/cpuinfo``.
 
     Raises:
         ValueError: ``requested`` is not one of :data:`PRECISIONS`.
@@ -61,13 +61,11 @@ def choose_precision(requested: str, gpus: Sequence[Gpu], cpu_flags: frozenset[s
     if requested != "auto":
         return requested
     if gpus:
+        # NOTE: this branch has not run on a GPU yet; its speed there is unmeasured.
         capabilities = [gpu.compute_capability for gpu in gpus]
         if all(capability is not None and capability >= (7, 0) for capability in capabilities):
             return "mixed_float16"
         return "float32"
-    # NOTE: mixed_bfloat16 on CPUs with AMX is measured in benchmarks/training.py;
-    # see docs/benchmarks.md for why it is not the default.
-    del cpu_flags
     return "float32"
 
 
@@ -84,19 +82,6 @@ def local_gpus() -> list[Gpu]:
             )
         )
     return described
-
-
-def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
-    """Return the feature flags of the first CPU in ``cpuinfo``; empty where it is missing."""
-    try:
-        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip() == "flags":
-            return frozenset(value.split())
-    return frozenset()
 
 
 def split_cpu(count: int) -> None:
@@ -245,6 +230,17 @@ class ClusterTask:
         if self.type == "chief":
             return True
         return self.type == "worker" and self.index == 0 and "chief" not in self.cluster
+
+
+def writes_files(strategy: tf.distribute.Strategy) -> bool:
+    """Return whether this process writes the run: always, except a non-chief multi-worker task.
+
+    ``TF_CONFIG`` counts only under the multi-worker strategy, so a stray
+    ``TF_CONFIG`` cannot silence a single-machine run.
+    """
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return True
+    return read_tf_config().is_chief
 
 
 def read_tf_config(environ: dict[str, str] | None = None) -> ClusterTask:

@@ -21,7 +21,7 @@ import tensorflow as tf
 from musicgen.config import TrainConfig
 from musicgen.corpus import Tune
 from musicgen.data import cut_windows, make_datasets
-from musicgen.distribute import choose_precision, cpu_flags, local_gpus, read_tf_config
+from musicgen.distribute import choose_precision, local_gpus, writes_files
 from musicgen.files import write_atomic, write_text_atomic
 from musicgen.model import CharRNN, build_model, load_model
 from musicgen.runs import RunPaths
@@ -119,7 +119,7 @@ def train(
     from its last finished epoch. ``resume=True`` continues from there.
 
     Under a multi-worker strategy every worker trains, but only the chief
-    (see :func:`musicgen.distribute.read_tf_config`) writes files.
+    (see :func:`musicgen.distribute.writes_files`) writes files.
 
     Args:
         tunes: The corpus; it is split into training and validation by tune.
@@ -141,9 +141,9 @@ def train(
             f"--batch-size {config.batch_size} does not split evenly between {replicas} "
             "replicas; use a multiple of the replica count"
         )
-    chief = read_tf_config().is_chief
+    chief = writes_files(strategy)
     seed_everything(config.seed)
-    precision = choose_precision(config.precision, local_gpus(), cpu_flags())
+    precision = choose_precision(config.precision, local_gpus())
     logger.info("training with the %s policy on %d replica(s)", precision, replicas)
 
     if resume:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from musicgen.distribute import Gpu, choose_precision, read_tf_config
+from musicgen.distribute import Gpu, choose_precision, read_tf_config, writes_files
 from musicgen.train import read_history
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,12 +42,12 @@ TINY_RUN = [
     ],
 )
 def test_precision_choice(requested, gpus, expected):
-    assert choose_precision(requested, gpus, frozenset({"avx512f"})) == expected
+    assert choose_precision(requested, gpus) == expected
 
 
 def test_precision_choice_rejects_unknown_policy():
     with pytest.raises(ValueError, match="precision must be one of"):
-        choose_precision("float8", [], frozenset())
+        choose_precision("float8", [])
 
 
 @pytest.mark.parametrize(
@@ -73,6 +73,14 @@ def test_tf_config_missing_means_single_chief():
 def test_tf_config_invalid_is_rejected():
     with pytest.raises(ValueError, match="TF_CONFIG is invalid"):
         read_tf_config({"TF_CONFIG": '{"cluster": {}, "task": {}}'})
+
+
+def test_tf_config_ignored_on_one_machine(monkeypatch):
+    import tensorflow as tf
+
+    second_worker = {"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 1}}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(second_worker))
+    assert writes_files(tf.distribute.get_strategy())
 
 
 def start_training(output: Path, *options: str, env: dict[str, str] | None = None):

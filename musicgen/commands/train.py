@@ -98,11 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``train`` and print where the run went and what it reached."""
-    from musicgen.distribute import read_tf_config  # imports TensorFlow
+    from musicgen.distribute import writes_files  # imports TensorFlow
 
     try:
         strategy = _set_up_devices(args)
-        chief = read_tf_config().is_chief
+        chief = writes_files(strategy)
     except ValueError as error:
         raise UserError(str(error)) from error
 
