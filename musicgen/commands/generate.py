@@ -69,10 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sampling",
         choices=("constrained", "plain"),
-        default="plain",
+        default="constrained",
         help="how the trained model samples: 'constrained' masks, before every character, "
         "what would break strict ABC or the bar lengths, and takes 2 to 3 times as long; "
-        "'plain' draws freely (default plain)",
+        "'plain' draws freely (default constrained)",
     )
     parser.add_argument(
         "--untrained-sampling",
