@@ -128,6 +128,17 @@ def test_mirrored_two_cpu_devices_match_one(tmp_path, one_device_history):
     assert_same_curve(read_history(only_run(tmp_path) / "history.csv"), one_device_history)
 
 
+def test_mirrored_run_resumes_mirrored(tmp_path):
+    mirrored = ("--strategy", "mirrored", "--cpu-devices", "2")
+    finish(start_training(tmp_path, *mirrored))
+    run = only_run(tmp_path)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config["epochs"] = 4
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    finish(start_training(tmp_path, *mirrored, "--resume", str(run)))
+    assert [row["epoch"] for row in read_history(run / "history.csv")] == [1, 2, 3, 4]
+
+
 def free_ports(count: int) -> list[int]:
     sockets = []
     for _ in range(count):
