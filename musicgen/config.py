@@ -88,6 +88,14 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "seq_len"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.validation_fraction <= 0.5:
+            raise ValueError(
+                f"validation_fraction must be between 0 and 0.5, got {self.validation_fraction}"
+            )
+        if self.lr <= 0:
+            raise ValueError(f"lr must be above 0, got {self.lr}")
+        if self.patience < 0:
+            raise ValueError(f"patience must be 0 (off) or more, got {self.patience}")
 
     def to_json(self) -> str:
         """Serialise the configuration as JSON text."""

@@ -1,5 +1,7 @@
 """Command-line parsing shared by every command."""
 
+from pathlib import Path
+
 import pytest
 
 from musicgen.cli import main, parse_args
@@ -27,3 +29,23 @@ def test_missing_input_file_is_one_line_error(tmp_path, capsys):
     assert status == 2
     assert "missing.abc" in error
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+        (["--epochs", "0"], "--epochs must be at least 1, got 0"),
+        (["--seq-len", "0"], "--seq-len must be at least 1, got 0"),
+        (["--validation-fraction", "1.5"], "--validation-fraction must be between 0 and 0.5"),
+        (["--lr", "-1"], "--lr must be above 0"),
+    ],
+)
+def test_invalid_training_option_leaves_no_run(tmp_path, capsys, option, message):
+    tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
+    argv = ["train", "--data", tiny, "--preset", "tiny", "--output-dir", str(tmp_path), *option]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert message in error
+    assert "Traceback" not in error
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())

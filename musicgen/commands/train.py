@@ -29,12 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``train`` to ``parser``."""
     corpora = ", ".join(BUNDLED_CORPORA)
     parser.add_argument(
-        "--data", action="append", metavar="SOURCE",
+        "--data",
+        action="append",
+        metavar="SOURCE",
         help=f"a bundled corpus ({corpora}), an .abc file or a folder searched recursively; "
         f"repeat to combine (default: {DEFAULT_CORPUS})",
     )
     parser.add_argument(
-        "--preset", choices=sorted(PRESETS),
+        "--preset",
+        choices=sorted(PRESETS),
         help="model size and training length; default 'gpu' when TensorFlow sees a GPU, "
         "else 'cpu'. "
         + "; ".join(f"{name}: {preset.description}" for name, preset in PRESETS.items()),
@@ -52,46 +55,62 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     training.add_argument("--lr", type=float, help="peak learning rate of Adam")
     training.add_argument("--seed", type=int, default=0, help="seed of split, weights and shuffle")
     training.add_argument(
-        "--validation-fraction", type=float, default=0.05,
+        "--validation-fraction",
+        type=float,
+        default=0.05,
         help="share of tunes held out for validation (default 0.05)",
     )
     training.add_argument(
-        "--patience", type=int,
+        "--patience",
+        type=int,
         help="stop after this many epochs without a better validation loss; 0 never stops "
         "early (default 4)",
     )
     speed = parser.add_argument_group("devices and speed")
     speed.add_argument(
-        "--strategy", choices=STRATEGIES, default="none",
+        "--strategy",
+        choices=STRATEGIES,
+        default="none",
         help="none: one device; mirrored: every local GPU (or every logical CPU device, see "
         "--cpu-devices); multi-worker: several machines described by the TF_CONFIG environment "
         "variable. --batch-size is the global batch, split evenly between replicas "
         "(default none)",
     )
     speed.add_argument(
-        "--cpu-devices", type=int, metavar="N",
+        "--cpu-devices",
+        type=int,
+        metavar="N",
         help="split the CPU into N logical devices, so that --strategy mirrored can be tried "
         "without GPUs; it adds no speed",
     )
     speed.add_argument(
-        "--precision", choices=PRECISIONS,
+        "--precision",
+        choices=PRECISIONS,
         help="Keras dtype policy; auto: mixed_float16 on GPUs of compute capability 7.0 or "
         "above, else float32 (default auto)",
     )
     speed.add_argument(
-        "--jit-compile", action=argparse.BooleanOptionalAction,
+        "--jit-compile",
+        action=argparse.BooleanOptionalAction,
         help="compile training steps with XLA (default: the preset's)",
     )
     speed.add_argument(
-        "--threads", type=int, metavar="N",
+        "--threads",
+        type=int,
+        metavar="N",
         help="TensorFlow's threads per operation (default: TensorFlow's choice, one per core)",
     )
     parser.add_argument(
-        "--output-dir", type=Path, default=DEFAULT_OUTPUTS,
+        "--output-dir",
+        type=Path,
+        default=DEFAULT_OUTPUTS,
         help="folder that receives runs/ (default: outputs)",
     )
     parser.add_argument(
-        "--resume", nargs="?", const="latest", metavar="RUN",
+        "--resume",
+        nargs="?",
+        const="latest",
+        metavar="RUN",
         help="continue an interrupted run: its folder, or the newest run when no folder is given",
     )
 
@@ -145,14 +164,21 @@ def _train_and_report(
     progress = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
     try:
         result = train(
-            tunes, config, run, resume=bool(args.resume), progress=progress,
+            tunes,
+            config,
+            run,
+            resume=bool(args.resume),
+            progress=progress,
             strategy=strategy,
         )
     except ValueError as error:
         raise UserError(str(error)) from error
     except KeyboardInterrupt:
-        print(f"interrupted; the last finished epoch is saved. Resume with: "
-              f"python -m musicgen train --resume {run.root}", file=sys.stderr)
+        print(
+            f"interrupted; the last finished epoch is saved. Resume with: "
+            f"python -m musicgen train --resume {run.root}",
+            file=sys.stderr,
+        )
         return 130
 
     print(
@@ -164,7 +190,10 @@ def _train_and_report(
         f"({result.best_val_loss / 0.6931471805599453:.3f} bits/char)"
     )
     print(f"model: {run.best_model}")
-    print("next: python -m musicgen generate")
+    if Path(args.output_dir) == DEFAULT_OUTPUTS:
+        print("next: python -m musicgen generate")
+    else:
+        print(f"next: python -m musicgen generate --output-dir {args.output_dir}")
     return 0
 
 
@@ -187,17 +216,34 @@ def _config_from_args(args: argparse.Namespace, data: list[str], tunes: list) ->
     vocab = Vocabulary.from_texts(t.text for t in tunes)
     preset = args.preset or _default_preset()
     overrides = {
-        "cell": args.cell, "layers": args.layers, "units": args.units,
-        "embedding": args.embedding, "dropout": args.dropout, "epochs": args.epochs,
-        "batch_size": args.batch_size, "seq_len": args.seq_len, "lr": args.lr,
-        "seed": args.seed, "validation_fraction": args.validation_fraction,
-        "patience": args.patience, "data": tuple(data), "precision": args.precision,
+        "cell": args.cell,
+        "layers": args.layers,
+        "units": args.units,
+        "embedding": args.embedding,
+        "dropout": args.dropout,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "seq_len": args.seq_len,
+        "lr": args.lr,
+        "seed": args.seed,
+        "validation_fraction": args.validation_fraction,
+        "patience": args.patience,
+        "data": tuple(data),
+        "precision": args.precision,
         "jit_compile": args.jit_compile,
     }
     try:
         return build_config(vocab.size, preset, overrides)
     except (ValueError, TypeError) as error:
-        raise UserError(str(error)) from error
+        raise UserError(_option_names(str(error), overrides)) from error
+
+
+def _option_names(message: str, overrides: dict) -> str:
+    """Write a configuration field name at the start of ``message`` as its option."""
+    name = message.split(" ", 1)[0]
+    if name in overrides:
+        return f"--{name.replace('_', '-')}" + message[len(name) :]
+    return message
 
 
 def _default_preset() -> str:
