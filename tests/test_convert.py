@@ -86,3 +86,41 @@ def test_command_line_runs_without_tensorflow(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "converted 3 tunes" in result.stdout
     assert "line 14:4" in result.stderr
+
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_tunebook_lists_the_tunes_that_failed(tmp_path, capsys):
+    status = main(["convert", str(DATA / "tunebook_mixed.abc"), "-o", str(tmp_path)])
+    assert status == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["tunebook_mixed_X1.mid", "tunebook_mixed_X3.mid", "tunebook_mixed_X5.mid"]
+    out = capsys.readouterr().out
+    assert "converted 3 tunes, 2 failed" in out
+    failed = out.split("failed tunes:\n", 1)[1].splitlines()
+    assert len(failed) == 2
+    assert "tune X:2" in failed[0] and "no K:" in failed[0]
+    assert "tune X:4" in failed[1] and "no notes" in failed[1]
+
+
+def test_accompaniment_adds_a_track(tmp_path):
+    source = DATA / "chord_symbols.abc"
+    assert main(["convert", str(source), "--tune", "1", "-o", str(tmp_path / "plain.mid")]) == 0
+    assert main(["convert", str(source), "--tune", "1", "--accompaniment",
+                 "-o", str(tmp_path / "band.mid")]) == 0  # fmt: skip
+    assert len(mido.MidiFile(str(tmp_path / "plain.mid")).tracks) == 2
+    assert len(mido.MidiFile(str(tmp_path / "band.mid")).tracks) == 3
+
+
+def test_parallel_workers_write_the_same_files(tmp_path, monkeypatch):
+    from musicgen.commands import convert
+
+    for name in ("lyrics.abc", "chord_symbols.abc", "ornaments.abc"):
+        make_book(tmp_path / "in", name, (DATA / name).read_text())
+    assert main(["convert", str(tmp_path / "in"), "--jobs", "1", "-o", str(tmp_path / "one")]) == 0
+    monkeypatch.setattr(convert, "PARALLEL_FROM_TUNES", 0)
+    assert main(["convert", str(tmp_path / "in"), "--jobs", "2", "-o", str(tmp_path / "two")]) == 0
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert one == two and len(one) == 4

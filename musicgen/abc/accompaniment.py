@@ -6,7 +6,8 @@ bar of the meter in force:
 
 * Beats: compound meters (6/8, 9/8, 12/8, 6/4: numerator above 3 and divisible
   by 3) count dotted beats of three denominators, other meters count one
-  denominator per beat; ``M:none`` counts as 4/4.
+  denominator per beat; ``M:none`` counts as 4/4. A bar longer than the
+  meter (a multi-measure rest) repeats its beats.
 * The first beat of a bar plays the bass, every other beat plays the chord;
   in a bar of four beats (4/4, 12/8) the third beat plays the bass on the
   chord's fifth. A chord symbol that falls between beats starts a new chord
@@ -22,6 +23,7 @@ bar of the meter in force:
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from itertools import pairwise
 
@@ -29,17 +31,25 @@ from musicgen.abc.chords import NO_CHORD, Chord, parse_chord_symbol
 from musicgen.abc.model import MeterChange, Note, Tune
 
 BASS_VELOCITY = 80
+MAX_BEATS = 32
+MAX_HITS = 4096  # per bar, so that a rest of many bars cannot grow without end
 CHORD_VELOCITY = 64
 _BASS_LOW = 36  # C2
 _CHORD_LOW = 42  # F#2
 
 
 def beat_grid(meter: tuple[int, int] | None) -> tuple[int, Fraction]:
-    """Return (beats per bar, beat length in quarter-note beats) for ``meter``."""
+    """Return (beats per bar, beat length in quarter-note beats) for ``meter``.
+
+    A meter of more than :data:`MAX_BEATS` beats is played as one beat per bar.
+    """
     numerator, denominator = meter or (4, 4)
+    beats, beat = numerator, Fraction(4, denominator)
     if numerator > 3 and numerator % 3 == 0:
-        return numerator // 3, Fraction(4 * 3, denominator)
-    return numerator, Fraction(4, denominator)
+        beats, beat = numerator // 3, 3 * beat
+    if beats > MAX_BEATS:
+        return 1, beats * beat
+    return beats, beat
 
 
 def accompaniment_notes(tune: Tune, voice: int) -> list[Note]:
@@ -55,9 +65,10 @@ def accompaniment_notes(tune: Tune, voice: int) -> list[Note]:
         beats, beat = beat_grid(_meter_at(tune.meter_changes, start))
         pickup = number == 0 and end - start < beats * beat
         origin = end - beats * beat if pickup else start
-        hits = {origin + k * beat: k for k in range(beats) if start <= origin + k * beat < end}
+        count = min(MAX_HITS, math.ceil((end - origin) / beat))
+        hits = {origin + k * beat: k % beats for k in range(count) if start <= origin + k * beat}
         times = sorted({*hits, *(t for t, _ in changes if start < t < end)})
-        for time, following in zip(times, [*times[1:], end], strict=True):
+        for time, following in zip(times, [*times[1:], end], strict=False):
             chord = _chord_at(changes, time)
             if chord is not None:
                 notes.extend(_hit(chord, hits.get(time), beats, time, following - time, voice))

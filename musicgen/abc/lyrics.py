@@ -62,9 +62,12 @@ def split_syllables(text: str) -> list[str]:
 def align_lyrics(text: str, events: list[Event], verse: int) -> None:
     """Give each note of ``events`` its syllable of ``text`` for verse ``verse``.
 
-    Syllables left over after the last note are dropped, as are notes left
-    over after the last syllable.
+    Syllables left over after the last note are dropped. Every note that takes
+    syllables gets an entry for the verse, None where the verse has none, so
+    that a pass beyond the last verse sings the last verse again but a verse
+    that skips or holds a note leaves it silent.
     """
+    syllables: dict[int, str] = {}
     position = 0
     for item in split_syllables(text):
         if item == _BAR:
@@ -72,23 +75,26 @@ def align_lyrics(text: str, events: list[Event], verse: int) -> None:
             continue
         position = _next_note(events, position)
         if position >= len(events):
-            return
+            break
         if item != _SKIP:
-            note = events[position]
-            assert isinstance(note, NoteEvent)
-            if note.lyrics is None:
-                note.lyrics = []
-            note.lyrics.extend([None] * (verse + 1 - len(note.lyrics)))
-            note.lyrics[verse] = item
+            syllables[position] = item
         position += 1
+    for index, event in enumerate(events):
+        if _takes_syllable(event):
+            assert isinstance(event, NoteEvent)
+            lyrics = event.lyrics if event.lyrics is not None else []
+            lyrics.extend([None] * (verse + 1 - len(lyrics)))
+            lyrics[verse] = syllables.get(index)
+            event.lyrics = lyrics
+
+
+def _takes_syllable(event: Event) -> bool:
+    return isinstance(event, NoteEvent) and bool(event.sounds) and not event.tie_continuation
 
 
 def _next_note(events: list[Event], position: int) -> int:
     """Return the index of the first note at or after ``position`` that takes a syllable."""
-    while position < len(events):
-        event = events[position]
-        if isinstance(event, NoteEvent) and event.sounds and not event.tie_continuation:
-            return position
+    while position < len(events) and not _takes_syllable(events[position]):
         position += 1
     return position
 

@@ -32,8 +32,10 @@ from musicgen.abc.model import Note, Ornament
 # (pitch, length in beats) of each piece of an ornament, in order.
 Piece = tuple[int, Fraction]
 
-# The longest piece of a trill, in microseconds (a tenth of a second).
+# The longest piece of a trill, in microseconds (a tenth of a second), and
+# the most pieces one trill plays.
 TRILL_PIECE_MICROSECONDS = 100_000
+MAX_TRILL_PIECES = 4096
 
 
 def ornament_pieces(ornament: Ornament, pitch: int, length: Fraction) -> list[Piece]:
@@ -58,8 +60,10 @@ def ornament_pieces(ornament: Ornament, pitch: int, length: Fraction) -> list[Pi
 def _trill(ornament: Ornament, pitch: int, length: Fraction) -> list[Piece]:
     quarter = round(60_000_000 / ornament.qpm)  # microseconds per quarter note
     count, piece = length.numerator, Fraction(1, length.denominator)
-    while int(quarter * piece) > TRILL_PIECE_MICROSECONDS and count < 4096:
+    while int(quarter * piece) > TRILL_PIECE_MICROSECONDS and count < MAX_TRILL_PIECES:
         count, piece = count * 2, piece / 2
+    if count > MAX_TRILL_PIECES:  # a trill on a note minutes long: keep it finite
+        count, piece = MAX_TRILL_PIECES, length / MAX_TRILL_PIECES
     return [(ornament.upper if turn % 2 == 0 else pitch, piece) for turn in range(count)]
 
 

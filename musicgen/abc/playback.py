@@ -45,8 +45,6 @@ from musicgen.abc.model import (
 from musicgen.abc.repeats import playing_order
 from musicgen.abc.ticks import beats
 
-# How much of its slot a staccato note sounds. abc2midi 4.84 also halves it.
-STACCATO_FRACTION = Fraction(1, 2)
 _NO_BEND = Fraction(0)
 
 
@@ -144,7 +142,8 @@ class _Player:
         if event.chord_symbol is not None:
             self.result.chord_symbols.append(ChordSymbol(beats(start), event.chord_symbol))
         staccato = event.staccato
-        # The time the note has to sound: staccato leaves half of its slot.
+        # The time the note has to sound: staccato leaves the first half of its
+        # slot, as abc2midi 4.84 plays it.
         room = event.advance // 2 if staccato else event.advance
         if event.graces:
             start = self.play_graces(event, start, room)
