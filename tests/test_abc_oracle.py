@@ -104,6 +104,11 @@ CLASSES = [
     (("text-ending",), "L:1/4", 'C D |["Coda" E F|',
      [(60, 0, 480), (62, 480, 480), (64, 960, 480), (65, 1440, 480)],
      [(60, 0, 480), (62, 480, 480), (64, 960, 480), (65, 960, 480)]),
+    # Grace notes before a bar line are not played; abc2midi plays the first of
+    # two such groups on the note after the bar and delays that note.
+    (("grace-before-bar",), "L:1/8", "d2{e} {fg}| F2 E2",
+     [(74, 0, 480), (65, 480, 480), (64, 960, 480)],
+     [(74, 0, 480), (76, 480, 60), (65, 540, 480), (64, 1020, 480)]),
     # Ornaments are the player's choice; abc2midi times a roll after > its own way.
     (("ornament-timing",), "L:1/8", "d e>~f g",
      [(74, 0, 240), (76, 240, 360), (79, 600, 60), (77, 660, 60), (79, 720, 240)],

@@ -167,6 +167,10 @@ def compare(ours: list[TickNote], theirs: list[TickNote], tolerance: int = 1) ->
 INVALID = "invalid-abc"
 
 
+# A grace group with only spaces, slurs or other grace groups before the next bar line.
+_GRACE_BEFORE_BAR = re.compile(r"\{[^}]*\}(?=(?:[\s()]|\{[^}]*\})*\|)")
+
+
 def _body_lines(text: str, change: Callable[[str], str]) -> str:
     """Apply ``change`` to the music lines of ``text``, not to fields or comments."""
     return "\n".join(
@@ -202,6 +206,9 @@ REWRITES = {
     # abc2midi reads a variant ending labelled with text, ["Coda", as the
     # start of a chord; without the bracket the music is the same.
     "text-ending": Rewrite(lambda line: line.replace('["', '"'), both=False),
+    # Neither converter plays grace notes written just before a bar line, but
+    # abc2midi plays the first of two such groups on the note after the bar.
+    "grace-before-bar": Rewrite(lambda line: _GRACE_BEFORE_BAR.sub("", line), both=False),
     # The standard leaves ornaments to the player. abc2midi times a roll or
     # trill next to a broken rhythm or grace notes in its own way; without
     # the ornaments the two converters agree.

@@ -175,7 +175,7 @@ class Performer:
     def feed_token(self, token: Token) -> None:
         """Process one token."""
         if isinstance(token, (NoteToken, ChordToken, RestToken)):
-            self._add_note_event(token)
+            self.add_note(token)
         elif isinstance(token, DecorationToken):
             detached = not token.attached and q.DETACHED_DECORATION in self.quirks
             if not detached or token.name in DYNAMICS:
@@ -322,11 +322,8 @@ class Performer:
         pitch, bend = resolved
         return [Sound(pitch, ticks, note.tie, (letter, octave + note.octave), bend)]
 
-    def add_note(self, token: NoteToken) -> None:
-        """Process a note token (the same as :meth:`feed_token`, faster)."""
-        self._add_note_event(token)
-
-    def _add_note_event(self, token: NoteToken | ChordToken | RestToken) -> None:
+    def add_note(self, token: NoteToken | ChordToken | RestToken) -> None:
+        """Add the event of a note, chord or rest (as :meth:`feed_token` does)."""
         if isinstance(token, NoteToken):
             length = token.length
             ticks = scale(self.state.unit_ticks, length.numerator, length.denominator)
