@@ -124,3 +124,12 @@ def test_parallel_workers_write_the_same_files(tmp_path, monkeypatch):
     one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
     two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
     assert one == two and len(one) == 4
+
+
+def test_convert_names_missing_tune_number(tmp_path, capsys):
+    tune = tmp_path / "one.abc"
+    tune.write_text("X:1\nT:One\nK:C\nCDEF|\n")
+    assert main(["convert", str(tune), "--tune", "7", "-o", str(tmp_path / "out")]) == 1
+    output = capsys.readouterr().out
+    assert "converted 0 tunes, 0 failed" in output
+    assert "no tune with X:7 in the given files" in output

@@ -232,8 +232,16 @@ def main(args: argparse.Namespace) -> int:
     for job in jobs:
         _report_warnings(sources[id(job.tune)], job.tune)
         write_bytes_atomic(job.target, job.tune.data)
-    where = str(args.output) if args.output is not None else "beside each tunebook"
-    print(f"converted {len(jobs)} tunes, {len(failed)} failed, written to {where}")
+    where = (
+        f"written to {args.output}" if args.output is not None else "written beside each tunebook"
+    )
+    noun = "tune" if len(jobs) == 1 else "tunes"
+    print(f"converted {len(jobs)} {noun}, {len(failed)} failed, {where}")
+    found = {tune.reference for book in books for tune in book.tunes}
+    found |= {str(error.tune) for book in books for error in book.errors}
+    missing = sorted(options.tunes - found)
+    if missing:
+        print(f"no tune with X:{', X:'.join(missing)} in the given files")
     if failed:
         print("failed tunes:")
         for failure in failed:
