@@ -35,7 +35,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import tensorflow as tf
-from throughput import measure_rerun_peer  # the peer, from benchmarks/throughput.py
+from throughput import measure_rerun_peer, print_table  # from benchmarks/throughput.py
 
 from musicgen.config import build_config
 from musicgen.constrain.masked import sample_constrained
@@ -173,10 +173,7 @@ def main() -> None:
             )
         )
 
-    width = max(len(row[0]) for row in rows)
-    print(f"\n{'measure':<{width}}  {'figure':>16}  ratio")
-    for name, figure, ratio in rows:
-        print(f"{name:<{width}}  {figure:>16}  {ratio}")
+    print_table(rows)
 
 
 if __name__ == "__main__":

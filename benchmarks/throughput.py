@@ -125,6 +125,15 @@ def measure_rerun_peer(model_config: ModelConfig, vocab: Vocabulary, length: int
     return length / (time.perf_counter() - started)
 
 
+def print_table(rows: list[tuple[str, str, str]]) -> None:
+    """Print (measure, figure, ratio) rows as an aligned table under a blank line."""
+    width = max(len(row[0]) for row in rows)
+    figure_width = max(len("figure"), *(len(row[1]) for row in rows))
+    print(f"\n{'measure':<{width}}  {'figure':>{figure_width}}  ratio")
+    for name, figure, ratio in rows:
+        print(f"{name:<{width}}  {figure:>{figure_width}}  {ratio}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="cpu", help="model preset to measure (default cpu)")
@@ -164,10 +173,7 @@ def main() -> None:
         )
     )
 
-    width = max(len(row[0]) for row in rows)
-    print(f"\n{'measure':<{width}}  {'figure':>18}  ratio")
-    for name, figure, ratio in rows:
-        print(f"{name:<{width}}  {figure:>18}  {ratio}")
+    print_table(rows)
 
 
 if __name__ == "__main__":
