@@ -270,7 +270,7 @@ def _clean_body_line(text_line: str) -> str:
 
 
 def _body_key(text: str) -> str:
-    """The text without its title, so the same music under two titles is one tune."""
+    """Return the text without its title, so the same music under two titles is one tune."""
     return "\n".join(line for line in text.split("\n") if not line.startswith("T:"))
 
 

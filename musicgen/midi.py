@@ -41,7 +41,7 @@ TICKS_PER_QUARTER = 10080
 DEFAULT_PROGRAM = 0  # General MIDI acoustic grand piano
 ACCOMPANIMENT_PROGRAM = 24  # General MIDI nylon-string guitar
 PERCUSSION_CHANNEL = 9  # channel 10 as musicians count
-# A pitch bend of 8192 is none; the default bend range is 2 semitones each way.
+# A pitch bend of 8192 means no bend, and the default bend range is 2 semitones each way.
 BEND_CENTER = 8192
 BEND_PER_SEMITONE = 4096
 
@@ -121,7 +121,7 @@ def _midi_tick(ticks: int) -> int:
 
 
 def bend_value(semitones: Fraction) -> int:
-    """Return the 14-bit MIDI pitch bend (8192 is none) for a bend in semitones."""
+    """Return the 14-bit MIDI pitch bend (8192 means no bend) for a bend in semitones."""
     if not semitones:
         return BEND_CENTER
     return max(0, min(16383, BEND_CENTER + round(semitones * BEND_PER_SEMITONE)))

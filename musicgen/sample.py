@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """How the next character is drawn from the network's output.
+    """Settings for drawing the next character from the network's output.
 
     Attributes:
         temperature: Divides the logits; below 1 is more conservative, above

@@ -75,7 +75,8 @@ def test_microtones_bend_the_pitch(tmp_path):
 # long; an accent adds ACCENT_BOOST to the velocity.
 def test_fermata_lengthens_and_accents_raise_velocity():
     (tune,) = tunes("fermata_accents.abc")
-    assert FERMATA_FACTOR == 2 and ACCENT_BOOST == 20
+    assert FERMATA_FACTOR == 2
+    assert ACCENT_BOOST == 20
     assert [(n.pitch, n.start, n.duration, n.velocity) for n in tune.notes] == [
         (72, 0, 2, 90), (74, 2, 1, 90), (76, 3, 2, 90), (77, 5, 1, 90),
         (72, 6, 1, 110), (74, 7, 1, 110), (76, 8, 1, 110), (77, 9, 1, 90),

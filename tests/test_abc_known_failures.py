@@ -1,4 +1,4 @@
-"""Each failure of the known converters (shared/ABC-NOTES.md), played as ABC 2.1 says.
+"""Each known failure of abc2midi, note-seq and music21, played as ABC 2.1 says.
 
 Notes are (MIDI pitch, onset, duration) as heard, times in quarter-note beats.
 Where abc2midi is installed, its failures are also checked to still happen,

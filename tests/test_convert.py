@@ -100,8 +100,10 @@ def test_tunebook_lists_the_tunes_that_failed(tmp_path, capsys):
     assert "converted 3 tunes, 2 failed" in out
     failed = out.split("failed tunes:\n", 1)[1].splitlines()
     assert len(failed) == 2
-    assert "tune X:2" in failed[0] and "no K:" in failed[0]
-    assert "tune X:4" in failed[1] and "no notes" in failed[1]
+    assert "tune X:2" in failed[0]
+    assert "no K:" in failed[0]
+    assert "tune X:4" in failed[1]
+    assert "no notes" in failed[1]
 
 
 def test_accompaniment_adds_a_track(tmp_path):
@@ -123,7 +125,8 @@ def test_parallel_workers_write_the_same_files(tmp_path, monkeypatch):
     assert main(["convert", str(tmp_path / "in"), "--jobs", "2", "-o", str(tmp_path / "two")]) == 0
     one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
     two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
-    assert one == two and len(one) == 4
+    assert one == two
+    assert len(one) == 4
 
 
 def test_convert_names_missing_tune_number(tmp_path, capsys):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from musicgen.abc.events import BarEvent, Event, NoteEvent
 
-# What a w: line holds, in order: a syllable, a note without one, or a bar.
+# The items of a w: line, in order: a syllable, a note without one, or a bar.
 _SKIP = "*"
 _BAR = "|"
 

@@ -33,7 +33,7 @@ from musicgen.abc.model import Note, Ornament
 Piece = tuple[int, Fraction]
 
 # The longest piece of a trill, in microseconds (a tenth of a second), and
-# the most pieces one trill plays.
+# the maximum number of pieces one trill plays.
 TRILL_PIECE_MICROSECONDS = 100_000
 MAX_TRILL_PIECES = 4096
 

@@ -183,7 +183,7 @@ _STOPS = frozenset({_START, _END, _DOUBLE})
 
 @dataclass
 class _Pass:
-    """Where a repeat goes back to, and how many times it has played."""
+    """The target of a repeat and the number of times it has played."""
 
     saved: int = -1
     expecting: bool = False

@@ -37,7 +37,7 @@ PARALLEL_FROM_TUNES = 200
 
 @dataclass(frozen=True)
 class _Options:
-    """What a worker needs to convert a tunebook."""
+    """Settings a worker process needs to convert a tunebook."""
 
     strict: bool
     tunes: frozenset[str]
@@ -56,7 +56,7 @@ class _Converted:
 
 @dataclass
 class _Book:
-    """What converting one tunebook gave."""
+    """The converted tunes and the errors of one tunebook."""
 
     path: Path
     tunes: list[_Converted] = field(default_factory=list)

@@ -161,7 +161,13 @@ def _train_and_report(
 ) -> int:
     from musicgen.train import train
 
-    progress = 0 if args.quiet else (1 if sys.stdout.isatty() else 2)
+    # Keras's verbose: 0 silent, 1 a progress bar on a terminal, 2 one line per epoch.
+    if args.quiet:
+        progress = 0
+    elif sys.stdout.isatty():
+        progress = 1
+    else:
+        progress = 2
     try:
         result = train(
             tunes,
