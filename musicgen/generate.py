@@ -13,11 +13,11 @@ from musicgen.abc.keys import parse_key
 from musicgen.files import write_text_atomic
 from musicgen.midi import write_midi
 from musicgen.sample import Sampler, SamplingSettings
+from musicgen.tunetext import has_key_and_notes
 
 logger = logging.getLogger(__name__)
 
 _KEY_LINE = re.compile(r"^K:", re.MULTILINE)
-_NOTE = re.compile(r"[A-Ga-g]")
 # A bar line as the lexer reads it, with the variant ending attached to it.
 _BAR_LINE = re.compile(r":*\[\|\]|:*\[\||:*\|[|\]]*:*|::+")
 _FIELD_LINE = re.compile(r"^[A-Za-z+]:")
@@ -63,19 +63,9 @@ class SideResult:
 
 
 def extract_tune(sample: str) -> str | None:
-    """Return the tune in ``sample`` if it has a key field and notes after it, else ``None``.
-
-    Lines after the last line that holds a note are dropped, so a sample cut
-    at the length limit does not end in a half-written field.
-    """
+    """Return ``sample`` stripped if it has a key field and notes after it, else ``None``."""
     text = sample.strip()
-    key = _KEY_LINE.search(text)
-    if key is None:
-        return None
-    body = text[text.find("\n", key.start()) + 1 :] if "\n" in text[key.start() :] else ""
-    if not _NOTE.search(body):
-        return None
-    return text
+    return text if has_key_and_notes(text) else None
 
 
 def finish_tune(text: str, number: int, title: str) -> str:

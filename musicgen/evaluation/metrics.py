@@ -16,6 +16,7 @@ from fractions import Fraction
 
 from musicgen.abc import AbcError, parse_tune
 from musicgen.evaluation.bars import Bar, BarNote, read_written
+from musicgen.tunetext import has_key_and_notes
 
 # Note lengths counted by the note-length histogram, in quarter-note beats:
 # 32nd, 16th, eighth triplet, eighth, quarter triplet, dotted eighth, quarter,
@@ -32,7 +33,6 @@ MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 PLAGIARISM_BARS = 8
 
 _KEY_LINE = re.compile(r"^K:", re.MULTILINE)
-_NOTE_LETTER = re.compile(r"[A-Ga-g]")
 
 
 @dataclass
@@ -208,10 +208,8 @@ def measure_tune(text: str, source: str = "<string>") -> TuneMetrics:
     """Measure one ABC tune text; a tune that does not convert gets only its validity levels."""
     metrics = TuneMetrics(text)
 
+    metrics.extracted = has_key_and_notes(text)
     key = _KEY_LINE.search(text)
-    if key is not None:
-        body_start = text.find("\n", key.start())
-        metrics.extracted = body_start >= 0 and bool(_NOTE_LETTER.search(text, body_start))
     header = text[: key.start()] if key else text
     metrics.has_fields = key is not None and re.search(r"^M:", header, re.MULTILINE) is not None
     try:
