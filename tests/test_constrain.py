@@ -1,14 +1,18 @@
 """Constrained sampling: the ABC state machine, the line checker and sampling under them."""
 
+from fractions import Fraction
 from pathlib import Path
 
 import keras
 import pytest
 
 from musicgen.abc import AbcError, parse_tune
+from musicgen.abc.fields import parse_meter, parse_tempo, parse_unit_length
+from musicgen.abc.keys import parse_key
 from musicgen.cli import main
 from musicgen.config import build_config
 from musicgen.constrain import END, AbcState, TuneChecker
+from musicgen.constrain.languages import ALL_FIELD_VALUES, PLAIN_FIELD_VALUES
 from musicgen.constrain.masked import InvalidPrimerError, sample_constrained
 from musicgen.corpus import load_corpus
 from musicgen.evaluation.bars import read_written
@@ -28,20 +32,113 @@ def syntax_only() -> AbcState:
     return AbcState(enforce_bars=False, enforce_repeats=False, enforce_style=False)
 
 
-def test_state_machine_accepts_oneills_sample():
-    # Every tenth tune of O'Neill's that the converter parses strictly.
-    tunes = load_corpus(["oneills"]).tunes[7::10]
-    checked = 0
+def strict_tunes(tunes):
+    """Return the tunes the converter parses strictly."""
+    parsed = []
     for tune in tunes:
         try:
             parse_tune("X:1\n" + tune.text, strict=True)
         except AbcError:
             continue
-        checked += 1
+        parsed.append(tune)
+    return parsed
+
+
+def test_state_machine_accepts_oneills_sample():
+    # Every tenth tune of O'Neill's that the converter parses strictly.
+    tunes = strict_tunes(load_corpus(["oneills"]).tunes[7::10])
+    for tune in tunes:
         state = syntax_only()
         assert state.feed(tune.text) is None, tune.source
         assert state.can_end, tune.source
-    assert checked >= 190
+    assert len(tunes) >= 190
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("corpus", "minimum"), [("oneills", 2000), ("ryans", 900), ("essen", 8400)]
+)
+def test_syntax_accepts_every_strict_corpus_tune(corpus, minimum):
+    tunes = strict_tunes(load_corpus([corpus]).tunes)
+    rejected = []
+    for tune in tunes:
+        state = syntax_only()
+        index = state.feed(tune.text)
+        if index is not None or not state.can_end:
+            rejected.append((tune.source, index))
+    assert len(tunes) >= minimum
+    assert rejected == []
+
+
+# The rare forms of the corpora: the keys of O'Neill's "Kelly the Rake" and
+# Ryan's "The Pausteen Fawn", the tempo of Ryan's "Winnick's Favorite" and
+# the text ending of Ryan's "My Lady's Goon Has Gairs On't".
+RARE_FORMS = [
+    "K:Dmixm\nAB",
+    "K:Dmix=c\nAB",
+    "K:D mixm\nAB",
+    "Q:1/4 =50\nK:D\nAB",
+    "Q:1/4= 50\nK:D\nAB",
+    'K:D\nAB||["Coda" AB(cd)|]',
+]
+
+
+@pytest.mark.parametrize("text", RARE_FORMS)
+def test_syntax_accepts_rare_forms(text):
+    parse_tune("X:1\n" + text, strict=True)
+    state = syntax_only()
+    assert state.feed(text) is None
+    assert state.can_end
+
+
+@pytest.mark.parametrize(
+    ("valid", "rest"),
+    [
+        ("K:Dmix", "m\nAB"),
+        ("K:Dmix", "=c\nAB"),
+        ("Q:1/4", " =50\nK:D\nAB"),
+        ("K:D\nAB||[", '"Coda" AB|]'),
+    ],
+)
+def test_style_rejects_rare_forms(valid, rest):
+    assert AbcState().feed(valid + rest) == len(valid)
+
+
+@pytest.mark.parametrize(
+    ("valid", "rest"),
+    [
+        # The converter reads "Dmixmm" and "Dmix=cd", but the key language
+        # takes one ending after a mode.
+        ("K:Dmixm", "m\nAB"),
+        ("K:Dmix=c", "d\nAB"),
+        ("K:Dmi", "=c\nAB"),  # an accidental after no mode
+        ("K:Dm", "=c\nAB"),  # "m=c" is no mode either
+        ("K:Dmix=", "h\nAB"),  # no such note
+        ("Q:1/4 =", "\nK:D\nAB"),  # no rate
+        ("Q:1/4 ", "50\nK:D\nAB"),  # no "="
+        ('K:D\n["Am"CEG', "]"),  # '["' starts a text ending, not a chord
+        ('K:D\nAB["Coda', "\nAB"),  # a text ending open at the line end
+        ("K:D\n[C", "(E)G]"),  # a slur inside a chord
+    ],
+)
+def test_syntax_rejects_broken_rare_forms(valid, rest):
+    assert syntax_only().feed(valid + rest) == len(valid)
+
+
+@pytest.mark.parametrize("values", [ALL_FIELD_VALUES, PLAIN_FIELD_VALUES])
+def test_field_values_parse_with_converter(values):
+    readers = {
+        "M": parse_meter,
+        "L": parse_unit_length,
+        "Q": lambda text: parse_tempo(text, Fraction(1, 8)),
+        "K": parse_key,
+    }
+    for field, language in values.items():
+        for word in sorted(language.words):
+            try:
+                readers[field](word)
+            except ValueError as error:
+                pytest.fail(f"{field}:{word} is invalid: {error}")
 
 
 @pytest.mark.parametrize(

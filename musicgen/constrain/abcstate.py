@@ -11,12 +11,17 @@ Always enforced (the syntax):
 
 * Header lines ``T: R: M: L: Q: K:``, and ``P:`` without ``enforce_style``.
   The values of ``M: L: Q: K:`` come from the finite languages of
-  :mod:`musicgen.constrain.languages`.
+  :mod:`musicgen.constrain.languages`. These include rare spellings that
+  ``parse_key`` and ``parse_tempo`` read: a three-letter mode followed by
+  one more letter or by a glued accidental (``Dmixm``, ``Dmix=c``, both D
+  mixolydian), and spaces around the ``=`` of a tempo (``1/4 =50``).
 * Body lines of music, or ``K: M: L: Q:`` fields. Notes take accidentals,
   octave marks (up to three) and a length from a fixed set of spellings.
   Rests, multi-measure rests, chords, grace notes, tuplets, broken rhythm,
   ties, chord symbols, decorations, inline fields, bar lines and variant
-  endings are read as the lexer reads them.
+  endings are read as the lexer reads them. So ``["`` starts a variant
+  ending labelled with text (``["Coda"``), never a chord: the lexer skips
+  the ``[`` and reads the string as a chord symbol or annotation.
 * Every chord, grace group, string, decoration and inline field closes on
   its line, and no line is empty or spaces only.
 * The tune ends only after a note, outside any chord, tuplet or broken
@@ -42,7 +47,10 @@ With ``enforce_repeats`` the tune may end only with every ``|:`` closed.
 With ``enforce_style`` the machine keeps to the forms the corpora use most:
 
 * lengths from a quarter to 16 unit lengths;
-* no ``x`` rests, chord symbols, annotations, ``+`` or ``!...!``
+* keys and tempos in their usual spellings only. The converter ignores
+  what follows the first three letters of a mode, as in ``Dmix^f``, but
+  other ABC programs may read it, and ``1/4 =50`` is rare;
+* no ``x`` rests, chord symbols, annotations, text endings, ``+`` or ``!...!``
   decorations, back-quotes, ``$``, ``*``, ``y`` or ``P:`` header;
 * no fermata ``H``, which the converter plays twice as long, so that the
   bar metrics would not add up;
@@ -65,7 +73,7 @@ from __future__ import annotations
 
 import copy
 
-from musicgen.constrain.languages import FIELD_VALUES, length_choices
+from musicgen.constrain.languages import length_choices
 from musicgen.constrain.transitions import Transitions
 from musicgen.constrain.tunestate import (
     _DIGITS,
@@ -184,7 +192,7 @@ class AbcState(Transitions):
 
     def _allowed_value(self) -> frozenset[str]:
         end = "]" if self.inline else "\n"
-        language = FIELD_VALUES.get(self.field)
+        language = self.field_values.get(self.field)
         if language is None:
             if not self.token:
                 return _INLINE_TEXT if self.inline else TEXT
@@ -249,7 +257,9 @@ class AbcState(Transitions):
         if self._ending_allowed():
             allowed |= _PLAIN_ENDINGS if self.enforce_style else _NONZERO
         if self._can_sound() and self._chord_allowed():
-            allowed |= NOTE_STARTS if self.enforce_style else NOTE_STARTS | {'"'}
+            allowed |= NOTE_STARTS
+        if not self.enforce_style:
+            allowed.add('"')  # a variant ending labelled with text, such as ["Coda"
         return frozenset(allowed)
 
     def _allowed_iname(self) -> frozenset[str]:

@@ -6,6 +6,11 @@ far can still end as a valid value. All spellings here are accepted by the
 converter's readers (``parse_meter``, ``parse_unit_length``, ``parse_tempo``,
 ``parse_key`` and the lexer's note lengths). The sets are narrower than ABC
 2.1 on purpose, so that a value never runs into a dead end.
+
+Field values come in two sets, like lengths: :data:`ALL_FIELD_VALUES` for
+the syntax rules, which also take rare spellings that the converter reads
+(the keys ``Dmixm`` and ``Dmix=c``, the tempo ``1/4 =50``), and
+:data:`PLAIN_FIELD_VALUES` for ``enforce_style``.
 """
 
 from __future__ import annotations
@@ -66,13 +71,27 @@ METERS = Language.of(
 # ABC 2.1 section 3.1.7: unit note lengths from a whole note to a 1/64.
 UNIT_LENGTHS = Language.of(["1"] + [f"1/{d}" for d in (1, 2, 4, 8, 16, 32, 64)])
 # ABC 2.1 section 3.1.8: a bare rate (deprecated but common) or beat=rate.
+_BEATS = ("1/2", "1/4", "3/8", "1/8")
+_RATES = range(20, 301)
 TEMPOS = Language.of(
-    [str(rate) for rate in range(20, 301)]
-    + [f"{beat}={rate}" for beat in ("1/2", "1/4", "3/8", "1/8") for rate in range(20, 301)]
+    [str(rate) for rate in _RATES] + [f"{beat}={rate}" for beat in _BEATS for rate in _RATES]
+)
+# parse_tempo also reads spaces around "=", as in "1/4 =50" (Ryan's). A test
+# checks that it reads every one.
+ALL_TEMPOS = Language.of(
+    TEMPOS.words
+    | {f"{beat}{sign}{rate}" for beat in _BEATS for sign in (" =", "= ", " = ") for rate in _RATES}
 )
 _MODES = ("maj", "min", "ion", "dor", "phr", "lyd", "mix", "aeo", "loc")
 _MODE_NAMES: tuple[str, ...] = ("major", "minor", "ionian", "dorian", "phrygian", "lydian")
 _MODE_NAMES += ("mixolydian", "aeolian", "locrian")
+# parse_key reads a mode word by its first three letters and ignores the rest
+# of the word, so it reads "Dmixm" and "Dmix=c" as D mixolydian and ignores
+# the glued "=c". The syntax rules allow these endings after a three-letter
+# mode: one more letter, or an accidental and its note.
+_MODE_WORD_ENDINGS = tuple("abcdefghijklmnopqrstuvwxyz") + tuple(
+    accidental + letter for accidental in "=^_" for letter in "abcdefg"
+)
 
 
 def _key_spellings() -> list[str]:
@@ -90,11 +109,27 @@ def _key_spellings() -> list[str]:
     return [spelling for spelling in spellings if _valid(parse_key, spelling)]
 
 
+def _extended_mode_spellings(keys: Iterable[str]) -> list[str]:
+    """Return ``keys`` that end in a three-letter mode, each with every ending of a mode word."""
+    abbreviated = [key for key in keys if key[-3:].lower() in _MODES]
+    return [key + ending for key in abbreviated for ending in _MODE_WORD_ENDINGS]
+
+
 # ABC 2.1 section 3.1.14: a tonic, an optional sharp or flat and an optional mode.
 KEYS = Language.of(_key_spellings())
+# Adding an ending to a mode word keeps the key valid, so parse_key does not
+# read these spellings at import. A test checks every one.
+ALL_KEYS = Language.of(KEYS.words | set(_extended_mode_spellings(KEYS.words)))
 
 # Field values by field letter; other header fields (T:, R:) are free text.
-FIELD_VALUES: dict[str, Language] = {"M": METERS, "L": UNIT_LENGTHS, "Q": TEMPOS, "K": KEYS}
+ALL_FIELD_VALUES: dict[str, Language] = {
+    "M": METERS,
+    "L": UNIT_LENGTHS,
+    "Q": ALL_TEMPOS,
+    "K": ALL_KEYS,
+}
+# With enforce_style, the usual spellings only.
+PLAIN_FIELD_VALUES: dict[str, Language] = {"M": METERS, "L": UNIT_LENGTHS, "Q": TEMPOS, "K": KEYS}
 
 assert all(_valid(parse_meter, word) for word in METERS.words)
 assert all(_valid(parse_unit_length, word) for word in UNIT_LENGTHS.words)

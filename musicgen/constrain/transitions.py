@@ -240,7 +240,11 @@ class Transitions(TuneState):
             self.mode, self.token, self.bar_kind = "bar", "[|", self._bar_kind() or "any"
         elif char in _DIGITS:
             self.mode, self.token = "ending", char
-        elif char in NOTE_STARTS or char == '"':
+        elif char == '"':
+            # The lexer reads '["' as a variant ending labelled with text, such
+            # as ["Coda". It skips the "[" and reads the string as usual.
+            self._step_music(char)
+        elif char in NOTE_STARTS:
             self.mode, self.chord_first, self.group_notes = "chord", None, 0
             self._step_chord(char)
         else:

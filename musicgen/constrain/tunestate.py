@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from musicgen.abc.lexer import DEFAULT_SYMBOLS
-from musicgen.constrain.languages import ALL_LENGTHS, FREE_LENGTH, PLAIN_LENGTHS, LengthRule
+from musicgen.constrain.languages import (
+    ALL_FIELD_VALUES,
+    ALL_LENGTHS,
+    FREE_LENGTH,
+    PLAIN_FIELD_VALUES,
+    PLAIN_LENGTHS,
+    LengthRule,
+)
 
 END = "\x03"
 """Stands for the end-of-tune marker in the sets :meth:`AbcState.allowed` returns."""
@@ -122,6 +129,7 @@ class TuneState:
         self.enforce_repeats = enforce_repeats
         self.enforce_style = enforce_style
         self.lengths = PLAIN_LENGTHS if enforce_style else ALL_LENGTHS
+        self.field_values = PLAIN_FIELD_VALUES if enforce_style else ALL_FIELD_VALUES
         self.max_bars = max_bars
         # Reading: the mode (see the _step_<mode> methods) and the token in progress.
         self.mode = "hstart"
