@@ -1,6 +1,7 @@
 """Measure sampling speed in characters per second, plain and constrained.
 
-Usage: python benchmarks/sampling.py [--run DIR] [--length 400] [--threads N]
+Usage: python benchmarks/sampling.py [--run DIR] [--length 400] [--seeds 5] [--threads N]
+       [--only-constrained]
 
 Prints one table. Every figure sits next to a peer measured in the same run,
 because shared machines are noisy and only ratios compare across runs:
@@ -12,11 +13,15 @@ because shared machines are noisy and only ratios compare across runs:
   batch 1 and 64, to show whether XLA helps on this device;
 * the peer that re-runs the whole text for every new character (the
   approach of many course notebooks), at batch 1;
-* plain and constrained sampling (a compiled step per character, the logits
-  masked by the ABC state machine on the host) as ``generate`` runs them.
-  Each tune stops at its end marker or at ``--max-length`` characters, and
-  the batch runs until its longest tune is done. Only the characters of the
-  returned tunes count, and the ratio is the cost of constrained sampling.
+* plain and constrained sampling (both one compiled loop; constrained calls
+  the ABC state machines on the host after every step) as ``generate`` runs
+  them, at batch 1, 10 (``generate``'s default count) and 64, alternating
+  over ``--seeds`` seeds. Each tune stops at its end marker or at
+  ``--max-length`` characters, and the batch runs until its longest tune is
+  done. Constrained tunes end where the machine lets them, so their lengths
+  differ from the plain ones. Two ratios give the cost of constrained
+  sampling: the time for the same number of tunes, and the time per
+  character of the returned tunes.
 
 The network is the run's ``model.keras`` when ``--run`` is given, otherwise
 an untrained network of the ``cpu`` preset's shape on O'Neill's vocabulary;
@@ -92,50 +97,37 @@ def measure_xla(model: CharRNN, batch: int, length: int, *, xla: bool) -> float:
     return batch * length / (time.perf_counter() - started)
 
 
-def measure_to_end(
-    sampler: Sampler, batch: int, length: int, *, constrained: bool
-) -> tuple[float, float]:
-    """Return characters per second of tunes that stop at their end, and their mean length."""
+def measure_to_end(sampler: Sampler, batch: int, length: int, seeds: int) -> dict[str, float]:
+    """Time plain and constrained sampling of ``batch`` tunes that stop at their end.
+
+    Returns:
+        Seconds and characters in all, summed over the seeds, per way:
+        ``plain_seconds``, ``plain_chars``, ``constrained_seconds``,
+        ``constrained_chars``.
+    """
     warm = SamplingSettings(max_length=40, seed=99)
-    settings = SamplingSettings(max_length=length, seed=1)
-    if constrained:
-        sample_constrained(sampler, batch, warm)  # trace the step, fill the state cache
-        started = time.perf_counter()
-        texts = sample_constrained(sampler, batch, settings)
-    else:
-        sampler.sample(batch, warm)
+    sample_constrained(sampler, batch, warm)  # trace the loops, fill the state cache
+    sampler.sample(batch, warm)
+    totals = dict.fromkeys(
+        ("plain_seconds", "plain_chars", "constrained_seconds", "constrained_chars"), 0.0
+    )
+    for seed in range(seeds):
+        settings = SamplingSettings(max_length=length, seed=seed)
         started = time.perf_counter()
         texts = sampler.sample(batch, settings)
-    seconds = time.perf_counter() - started
-    characters = sum(len(text) for text in texts)
-    return characters / seconds, characters / batch
+        totals["plain_seconds"] += time.perf_counter() - started
+        totals["plain_chars"] += sum(len(text) for text in texts)
+        started = time.perf_counter()
+        texts = sample_constrained(sampler, batch, settings)
+        totals["constrained_seconds"] += time.perf_counter() - started
+        totals["constrained_chars"] += sum(len(text) for text in texts)
+    return totals
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--run", type=Path, help="run folder whose model.keras to sample")
-    parser.add_argument(
-        "--length", type=int, default=400, help="characters per plain tune (default 400)"
-    )
-    parser.add_argument(
-        "--max-length",
-        type=int,
-        default=1000,
-        help="characters per tune at most when tunes stop at their end (default 1000)",
-    )
-    parser.add_argument("--threads", type=int, help="TensorFlow intra- and inter-op threads")
-    args = parser.parse_args()
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
-    print(f"tensorflow {tf.__version__}, keras {keras.__version__}")
-    model, vocab = load_network(args.run)
-    print(f"network: {args.run or 'untrained, cpu preset'}, {model.settings}")
-    sampler = Sampler(model, vocab)
-    length = args.length
-
+def measure_plain_rows(
+    sampler: Sampler, model: CharRNN, vocab: Vocabulary, length: int
+) -> list[tuple[str, str, str]]:
+    """Return the table rows of plain sampling, the bare loop with and without XLA and the peer."""
     rows = []
     plain: dict[int, float] = {}
     for batch in BATCHES:
@@ -158,20 +150,57 @@ def main() -> None:
             f"plain is {plain[1] / peer:.1f}x faster",
         )
     )
-    for batch in BATCHES:
-        plain_rate, plain_mean = measure_to_end(sampler, batch, args.max_length, constrained=False)
-        rate, mean = measure_to_end(sampler, batch, args.max_length, constrained=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--run", type=Path, help="run folder whose model.keras to sample")
+    parser.add_argument(
+        "--length", type=int, default=400, help="characters per plain tune (default 400)"
+    )
+    parser.add_argument(
+        "--max-length",
+        type=int,
+        default=1000,
+        help="characters per tune at most when tunes stop at their end (default 1000)",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="seeds per batch size when tunes stop at their end"
+    )
+    parser.add_argument(
+        "--only-constrained", action="store_true", help="time only plain against constrained"
+    )
+    parser.add_argument("--threads", type=int, help="TensorFlow intra- and inter-op threads")
+    args = parser.parse_args()
+    if args.threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(f"tensorflow {tf.__version__}, keras {keras.__version__}")
+    model, vocab = load_network(args.run)
+    print(f"network: {args.run or 'untrained, cpu preset'}, {model.settings}")
+    sampler = Sampler(model, vocab)
+
+    rows = []
+    if not args.only_constrained:
+        rows += measure_plain_rows(sampler, model, vocab, args.length)
+    for batch in (1, 10, 64):
+        totals = measure_to_end(sampler, batch, args.max_length, args.seeds)
+        tunes = batch * args.seeds
+        plain_rate = totals["plain_chars"] / totals["plain_seconds"]
+        rate = totals["constrained_chars"] / totals["constrained_seconds"]
+        time_ratio = totals["constrained_seconds"] / totals["plain_seconds"]
         rows.append(
-            (f"plain to the end, batch {batch} ({plain_mean:.0f} chars/tune)",
-             f"{plain_rate:,.0f} chars/s", "")
+            (f"plain to the end, batch {batch} ({totals['plain_chars'] / tunes:.0f} chars/tune)",
+             f"{plain_rate:,.0f} chars/s", f"{totals['plain_seconds'] / tunes:.3f} s/tune")
         )  # fmt: skip
         rows.append(
-            (
-                f"constrained, batch {batch} ({mean:.0f} chars/tune)",
-                f"{rate:,.0f} chars/s",
-                f"costs {plain_rate / rate:.2f}x plain to the end",
-            )
-        )
+            (f"constrained, batch {batch} ({totals['constrained_chars'] / tunes:.0f} chars/tune)",
+             f"{rate:,.0f} chars/s",
+             f"costs {time_ratio:.2f}x plain's time, {plain_rate / rate:.2f}x per char")
+        )  # fmt: skip
 
     print_table(rows)
 

@@ -2,8 +2,9 @@
 
 Plain sampling runs the whole loop inside one compiled TensorFlow graph
 (``tf.while_loop``), so the tunes reach the host only once they are done.
-Constrained sampling (:mod:`musicgen.constrain.masked`) needs the drawn
-characters on the host after each step and uses :meth:`Sampler.masked_step`.
+Guided sampling (:meth:`Sampler.sample_guided`, used by constrained sampling
+in :mod:`musicgen.constrain.masked`) runs the same kind of loop, and every
+step calls back into Python with the drawn ids to get the next step's mask.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import tensorflow as tf
@@ -101,6 +102,21 @@ def choose_next(
     return drawn[:, 0]  # (batch,)
 
 
+class Guide(Protocol):
+    """The host side of guided sampling: it reads each step's drawn ids and masks the next step."""
+
+    def __call__(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Read the ids drawn for every tune (batch,) int32.
+
+        Returns:
+            The next step's mask (batch, vocab), True where an id may be
+            drawn and with at least one True per row, and which tunes are
+            finished (batch,). Finished tunes go on drawing until the batch
+            is done, and the guide ignores their ids.
+        """
+        ...
+
+
 class Sampler:
     """Draws tunes from ``model`` for a whole batch at once.
 
@@ -112,7 +128,8 @@ class Sampler:
         self.model = model
         self.vocab = vocab
         self._loops: dict[tuple[float, int, float], Callable[..., Any]] = {}
-        self._steps: dict[tuple[float, int, float], Callable[..., Any]] = {}
+        self._guided_loops: dict[tuple[float, int, float], Callable[..., Any]] = {}
+        self._guide: Guide | None = None
 
     def _loop_function(self, settings: SamplingSettings) -> Callable[..., Any]:
         """Return the compiled sampling loop for the drawing settings."""
@@ -158,49 +175,113 @@ class Sampler:
 
         return loop
 
-    def masked_step(self, settings: SamplingSettings) -> Callable[..., Any]:
-        """Return the compiled step ``(ids, states, seed, mask) -> (next ids, states)``.
-
-        ``ids`` is (batch, 1); ``mask`` (batch, vocab) is True where an id may
-        be drawn. The batch size may change between calls without retracing.
-        """
+    def _guided_loop_function(self, settings: SamplingSettings) -> Callable[..., Any]:
+        """Return the compiled guided loop for the drawing settings."""
         key = (settings.temperature, settings.top_k, settings.top_p)
-        if key not in self._steps:
-
-            def step(
-                ids: tf.Tensor, states: list[tf.Tensor], seed: tf.Tensor, mask: tf.Tensor
-            ) -> tuple[tf.Tensor, list[tf.Tensor]]:
-                logits, new_states = self.model(
-                    ids, states=states, return_state=True, training=False
-                )  # logits: (batch, 1, vocab)
-                return choose_next(logits[:, -1, :], settings, seed, mask), new_states
-
-            # A fixed time of 1 keeps the recurrent layers on their one-step
-            # path, and a free batch size lets finished tunes leave the batch.
+        if key not in self._guided_loops:
             state_specs = [
                 tf.TensorSpec((None, state.shape[-1]), state.dtype)
                 for state in self.model.initial_states(1)
             ]
             signature = [
-                tf.TensorSpec((None, 1), tf.int32),
+                tf.TensorSpec((None, None), tf.int32),
                 state_specs,
-                tf.TensorSpec((2,), tf.int32),
                 tf.TensorSpec((None, self.vocab.size), tf.bool),
+                tf.TensorSpec((), tf.int32),
+                tf.TensorSpec((), tf.int32),
             ]
-            # The concrete function skips the argument checks of tf.function,
-            # about a quarter of one step at batch 16 on 2 CPU cores.
-            function = tf.function(step, input_signature=signature)
-            self._steps[key] = function.get_concrete_function()
-        return self._steps[key]
+            function = tf.function(self._make_guided_loop(settings), input_signature=signature)
+            # The concrete function skips the argument checks of tf.function.
+            self._guided_loops[key] = function.get_concrete_function()
+        return self._guided_loops[key]
 
-    def run_primer(self, prime_ids: np.ndarray, count: int) -> list[tf.Tensor]:
-        """Return the recurrent states of ``count`` tunes after the ids ``prime_ids`` (time,)."""
-        states = self.model.initial_states(count)
-        if len(prime_ids) == 0:
-            return states
-        ids = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, time)
-        _, states = self.model(ids, states=states, return_state=True, training=False)
-        return list(states)
+    def _make_guided_loop(self, settings: SamplingSettings) -> Callable[..., Any]:
+        model = self.model
+        vocab_size = self.vocab.size
+
+        def ask_guide(drawn: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+            masks, finished = tf.numpy_function(
+                self._call_guide, [drawn], [tf.bool, tf.bool], stateful=True
+            )
+            masks.set_shape((None, vocab_size))
+            finished.set_shape((None,))
+            return masks, finished
+
+        def loop(
+            prime: tf.Tensor,
+            states: list[tf.Tensor],
+            mask: tf.Tensor,
+            seed: tf.Tensor,
+            length: tf.Tensor,
+        ) -> tf.Tensor:
+            logits, states = model(prime, states=states, return_state=True, training=False)
+            first = choose_next(logits[:, -1, :], settings, tf.stack([seed, 0]), mask)
+
+            def running(step, ids, states, finished):  # type: ignore[no-untyped-def]
+                return tf.logical_and(step < length, tf.logical_not(tf.reduce_all(finished)))
+
+            def advance(step, ids, states, finished):  # type: ignore[no-untyped-def]
+                # The guide and the network both read only the ids of the
+                # last step, so the host works while the network runs.
+                masks, finished = ask_guide(ids)
+                logits, states = model(
+                    ids[:, None], states=states, return_state=True, training=False
+                )  # logits: (batch, 1, vocab)
+                next_ids = choose_next(logits[:, -1, :], settings, tf.stack([seed, step]), masks)
+                return step + 1, next_ids, states, finished
+
+            not_finished = tf.zeros_like(first, dtype=tf.bool)
+            steps, *_ = tf.while_loop(
+                running, advance, (tf.constant(1), first, states, not_finished)
+            )
+            return steps
+
+        return loop
+
+    def _call_guide(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._guide is None:
+            raise RuntimeError("the guided loop ran without a guide")
+        return self._guide(drawn)
+
+    def sample_guided(
+        self,
+        count: int,
+        settings: SamplingSettings,
+        prime: str,
+        guide: Guide,
+        first_mask: np.ndarray,
+    ) -> int:
+        """Sample ``count`` tunes after ``prime``, every step masked by ``guide``.
+
+        The first step draws under ``first_mask`` (count, vocab). After each
+        step ``guide`` reads the drawn ids and returns the next step's mask.
+        The loop ends when the guide reports every tune finished, so the
+        guide must finish each tune by ``settings.max_length`` characters.
+        After ``settings.max_length + 1`` steps the loop stops in any case.
+        The tunes' text is the guide's to keep. The sampler calls one guide
+        at a time.
+
+        Returns:
+            The number of steps taken.
+
+        Raises:
+            UnknownCharacterError: the primer holds characters outside the vocabulary.
+        """
+        prime_ids = self.vocab.encode(prime, add_start=True)
+        primes = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)
+        loop = self._guided_loop_function(settings)
+        self._guide = guide
+        try:
+            steps = loop(
+                primes,
+                self.model.initial_states(count),
+                tf.constant(first_mask),
+                tf.constant(settings.seed, tf.int32),
+                tf.constant(settings.max_length + 1, tf.int32),
+            )
+        finally:
+            self._guide = None
+        return int(steps)
 
     def sample(
         self,

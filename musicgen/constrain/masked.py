@@ -1,21 +1,20 @@
 """Constrained sampling: draw each character from logits masked to what ABC allows there.
 
 Each tune of the batch has its own :class:`~musicgen.constrain.abcstate.AbcState`.
-The network runs one compiled step for the whole batch. The drawn ids come
-back to the host, advance the state machines, and the next step's mask
-(batch, vocab) goes back with the next ids. A tune ends when it draws the
-end-of-tune marker, which the mask allows only where the tune may end, and
-then leaves the batch. A tune that reaches ``max_length`` first is cut at
-the last point where it could have ended, so it stays valid.
+The network runs the whole sampling loop as one compiled graph
+(:meth:`~musicgen.sample.Sampler.sample_guided`). After every step the graph
+calls :class:`MachineGuide` on the host with the drawn ids; the guide
+advances the state machines and returns the next step's mask (batch,
+vocab). A tune ends when it draws the end-of-tune marker, which the mask
+allows only where the tune may end. A tune that reaches ``max_length``
+first is cut at the last point where it could have ended, so it stays valid.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 
 import numpy as np
-import tensorflow as tf
 
 from musicgen.constrain.abcstate import END, AbcState
 from musicgen.sample import Sampler, SamplingSettings
@@ -57,6 +56,76 @@ class MaskTable:
         return found
 
 
+class MachineGuide:
+    """The host side of constrained sampling: one state machine and text per tune."""
+
+    def __init__(self, machines: list[AbcState], table: MaskTable, max_length: int) -> None:
+        self.machines = machines
+        self.table = table
+        self.max_length = max_length
+        self.written: list[list[str]] = [[] for _ in machines]
+        # Characters written when each tune could last have ended; None until it can.
+        self.closed: list[int | None] = [None] * len(machines)
+        self.finished = np.zeros(len(machines), dtype=bool)
+        self.masks = np.ones((len(machines), len(table.tokens)), dtype=bool)
+
+    def first_masks(self) -> np.ndarray:
+        """Return the masks (batch, vocab) of the first step, after the primer."""
+        for tune in range(len(self.machines)):
+            self._update_mask(tune)
+        return self.masks.copy()
+
+    def __call__(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Advance every unfinished tune by its drawn id; return the next masks and finished flags.
+
+        ``drawn`` is (batch,); see :class:`musicgen.sample.Guide`.
+        """
+        tokens = self.table.tokens
+        for tune in np.flatnonzero(~self.finished).tolist():
+            machine = self.machines[tune]
+            token = tokens[drawn[tune]]
+            if token == END:
+                # The mask allows the end marker only where the tune may end,
+                # or alone when the tune has no valid continuation; that
+                # tune is cut where it last could end.
+                if machine.can_end:
+                    machine.step(END)
+                self.finished[tune] = True
+                continue
+            machine.step(token)
+            self.written[tune].append(token)
+            self._update_mask(tune)
+        return self.masks.copy(), self.finished.copy()
+
+    def _update_mask(self, tune: int) -> None:
+        allowed = self.machines[tune].allowed()
+        if END in allowed:
+            self.closed[tune] = len(self.written[tune])
+        if len(self.written[tune]) >= self.max_length:
+            self.finished[tune] = True
+            return
+        mask = self.table.mask(allowed)
+        if not mask.any():
+            # NOTE: a vocabulary can lack a character the state machine needs,
+            # as a tiny corpus without "C" cannot finish "K:Dlo" as "K:Dloc".
+            # The tune then ends where it last could, or stays invalid.
+            logger.warning("tune %d has no valid continuation; cut where it ends", tune)
+            mask = self.table.end_only
+        self.masks[tune] = mask
+
+    def texts(self, prime: str) -> list[str]:
+        """Return the tunes' texts after ``prime``; an unfinished tune is cut where it could end."""
+        texts = []
+        for tune, machine in enumerate(self.machines):
+            characters = self.written[tune]
+            cut = self.closed[tune]
+            if machine.mode != "end" and cut is not None:
+                logger.debug("tune %d did not end by itself; cut where it could end", tune)
+                characters = characters[:cut]
+            texts.append(prime + "".join(characters))
+        return texts
+
+
 def sample_constrained(
     sampler: Sampler,
     count: int,
@@ -75,63 +144,18 @@ def sample_constrained(
         UnknownCharacterError: the primer contains characters outside the vocabulary.
         InvalidPrimerError: the state machine rejects a character of the primer.
     """
-    vocab = sampler.vocab
-    prime_ids = vocab.encode(prime, add_start=True)
-    first = AbcState(
-        enforce_bars=enforce_bars, enforce_repeats=enforce_repeats, max_bars=settings.max_bars
-    )
-    rejected = first.feed(prime)
-    if rejected is not None:
-        raise InvalidPrimerError(prime, rejected)
-    machines = [copy.deepcopy(first) for _ in range(count)]
-    table = MaskTable(vocab)
-    step = sampler.masked_step(settings)
-
-    # Feed all but the last primer id at once; every step then feeds one id per tune.
-    states = sampler.run_primer(prime_ids[:-1], count)
-    ids = np.full((count, 1), prime_ids[-1], dtype=np.int32)  # (active tunes, 1)
-    written: list[list[str]] = [[] for _ in range(count)]
-    # Characters written when each tune could last have ended; None until it can.
-    closed: list[int | None] = [None] * count
-    active = np.arange(count)  # the tunes still being written, by row of the batch
-    for position in range(settings.max_length):
-        masks = np.empty((len(active), vocab.size), dtype=bool)  # (active tunes, vocab)
-        for row, tune in enumerate(active.tolist()):
-            masks[row] = table.mask(machines[tune].allowed())
-            if masks[row, vocab.end_id]:
-                closed[tune] = len(written[tune])
-            elif not masks[row].any():
-                # NOTE: a vocabulary can lack a character the state machine needs,
-                # as a tiny corpus without "C" cannot finish "K:Dlo" as "K:Dloc".
-                # The tune then ends where it last could, or stays invalid.
-                logger.warning("tune %d has no valid continuation; cut where it ends", tune)
-                masks[row] = table.end_only
-        seed = tf.constant([settings.seed, position], dtype=tf.int32)
-        drawn_tensor, states = step(tf.constant(ids), states, seed, tf.constant(masks))
-        drawn = drawn_tensor.numpy()  # (active tunes,)
-        keep = []
-        for row, tune in enumerate(active.tolist()):
-            token = table.tokens[drawn[row]]
-            if token == END and not machines[tune].can_end:
-                continue  # the tune had no valid continuation and is cut below
-            machines[tune].step(token)
-            if token != END:
-                written[tune].append(token)
-                keep.append(row)
-        if not keep:
-            break
-        if len(keep) < len(active):
-            rows = tf.constant(keep, dtype=tf.int32)
-            states = [tf.gather(state, rows) for state in states]
-            active = active[keep]
-        ids = drawn[keep, None]
-
-    texts = []
-    for tune in range(count):
-        characters = written[tune]
-        cut = closed[tune]
-        if machines[tune].mode != "end" and cut is not None:
-            logger.debug("tune %d did not end by itself; cut where it could end", tune)
-            characters = characters[:cut]
-        texts.append(prime + "".join(characters))
-    return texts
+    sampler.vocab.encode(prime)  # unknown characters first, since no machine can help there
+    machines = []
+    for _ in range(count):
+        # A new machine fed the primer is cheaper than a deep copy of one.
+        machine = AbcState(
+            enforce_bars=enforce_bars, enforce_repeats=enforce_repeats, max_bars=settings.max_bars
+        )
+        rejected = machine.feed(prime)
+        if rejected is not None:
+            raise InvalidPrimerError(prime, rejected)
+        machines.append(machine)
+    guide = MachineGuide(machines, MaskTable(sampler.vocab), settings.max_length)
+    steps = sampler.sample_guided(count, settings, prime, guide, guide.first_masks())
+    logger.debug("sampled %d constrained tunes in %d steps", count, steps)
+    return guide.texts(prime)
