@@ -103,6 +103,8 @@ __all__ = ["END", "AbcState"]
 # often in music, so it is cached by their values.
 _ALLOWED_CACHE: dict[tuple[object, ...], frozenset[str]] = {}
 _CACHE_SIZE = 200_000
+# Modes whose allowed set depends on whether the token is empty, not on its text.
+_TEXT_MODES = frozenset(("quote", "deco"))
 
 
 class AbcState(Transitions):
@@ -118,12 +120,7 @@ class AbcState(Transitions):
 
     def allowed(self) -> frozenset[str]:
         """Return the characters that may come next, with :data:`END` when the tune may end."""
-        key = self._cache_key()
-        result = _ALLOWED_CACHE.get(key)
-        if result is None:
-            if len(_ALLOWED_CACHE) >= _CACHE_SIZE:
-                _ALLOWED_CACHE.clear()
-            result = _ALLOWED_CACHE[key] = self._allowed()
+        result = self._cached_allowed()
         if END in result and self.max_bars:
             # A bar line in progress closes a bar once it ends.
             closing = self.mode in ("bar", "ending") and self.time > 0
@@ -149,11 +146,28 @@ class AbcState(Transitions):
         """True once the ``K:`` line that ends the header is complete."""
         return not self.in_header
 
+    def _cached_allowed(self) -> frozenset[str]:
+        """Return :meth:`_allowed`, looked up in the cache first."""
+        key = self._cache_key()
+        result = _ALLOWED_CACHE.get(key)
+        if result is None:
+            if len(_ALLOWED_CACHE) >= _CACHE_SIZE:
+                _ALLOWED_CACHE.clear()
+            result = _ALLOWED_CACHE[key] = self._allowed()
+        return result
+
     def _cache_key(self) -> tuple[object, ...]:
         """Return the attributes that decide :meth:`_allowed`, counts reduced to what matters."""
+        token: str | bool = self.token
+        if self.mode in _TEXT_MODES or (
+            self.mode == "value" and self.field not in self.field_values
+        ):
+            # Free text (a title, a string, a long decoration) allows the
+            # same characters whatever it says, once it is not empty.
+            token = bool(token)
         return (
             self.enforce_bars, self.enforce_repeats, self.enforce_style, self.lengths,
-            self.mode, self.in_header, self.token, self.field, self.inline,
+            self.mode, self.in_header, token, self.field, self.inline,
             self.return_mode, self.context, self.kind, self.marks, self.tie, self.bar_kind,
             self.line_content, self.after_dot, self.after_backslash, self.after_space,
             self.after_decoration, self.slur_open, self.bar_in_line, self.meter, self.unit,
@@ -169,7 +183,7 @@ class AbcState(Transitions):
         """Return what may follow once the token in progress ends here."""
         probe = copy.copy(self)
         probe._finish()
-        return probe._allowed()
+        return probe._cached_allowed()
 
     def _allowed_end(self) -> frozenset[str]:
         return frozenset()
@@ -187,7 +201,7 @@ class AbcState(Transitions):
             probe.mode = "music"
             probe.line_content = True
             probe.after_decoration = True
-            result |= probe._allowed()
+            result |= probe._cached_allowed()
         return result
 
     def _allowed_value(self) -> frozenset[str]:
@@ -334,7 +348,7 @@ class AbcState(Transitions):
         probe.mode = "music"
         probe.slur_open = True
         probe.after_decoration = self.enforce_style
-        return allowed | probe._allowed()
+        return allowed | probe._cached_allowed()
 
     def _allowed_tuplet(self) -> frozenset[str]:
         parts = self.token.split(":")
