@@ -16,7 +16,11 @@ stands next to a peer measured in the same run:
   recurrent layer at this batch, since its steps run one after another
   (also at 4 times the batch, to show what a larger batch would buy);
 * the input pipeline alone, in batches per second, against the training
-  steps per second it has to feed.
+  steps per second it has to feed;
+* the parts of a training step, each forward and backward in float32 on the
+  same batch shape: the LSTM layers alone (gates included), and the whole
+  network with its loss but without the optimizer. Their rates against the
+  training rate give each part's share of a training step.
 
 Variants: ``float32`` is what ``train`` runs by default (deterministic ops);
 ``-xla`` compiles each step with XLA (op determinism off, because Keras
@@ -115,6 +119,52 @@ def recurrent_loop_flops_per_second(batch: int, units: int, gates: int, seq_len:
     return 3 * 2 * batch * units * gates * units * seq_len / fastest
 
 
+def part_chars_per_second(config: TrainConfig, part: str) -> float:
+    """Return characters per second of one part of a training step, forward and backward.
+
+    ``part`` is ``"recurrent"`` (the recurrent layers alone, fed random
+    embeddings) or ``"network"`` (embedding, recurrent layers, logits and
+    the loss, with the gradients of every weight but no optimizer update).
+    """
+    framework_config.enable_op_determinism()
+    keras.utils.set_random_seed(0)
+    model = build_model(config.model)
+    batch, seq_len = config.batch_size, config.seq_len
+    ids = tf.random.uniform((batch, seq_len), maxval=config.model.vocab_size, dtype=tf.int32)
+    model(ids)  # build the weights
+    embedded = tf.random.normal((batch, seq_len, config.model.embedding))
+    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def checksum(gradients: list) -> tf.Tensor:
+        # One scalar that depends on every gradient, so none is skipped.
+        return tf.add_n([tf.reduce_sum(tf.convert_to_tensor(g)) for g in gradients])
+
+    @tf.function
+    def recurrent_step() -> tf.Tensor:
+        weights = [w for layer in model.recurrent for w in layer.trainable_variables]
+        with tf.GradientTape() as tape:
+            x = embedded
+            for layer in model.recurrent:
+                x = layer(x, training=True)[0]  # (batch, time, units)
+            loss = tf.reduce_mean(tf.square(x))
+        return checksum(tape.gradient(loss, weights))
+
+    @tf.function
+    def network_step() -> tf.Tensor:
+        with tf.GradientTape() as tape:
+            loss = loss_function(ids, model(ids, training=True))
+        return checksum(tape.gradient(loss, model.trainable_variables))
+
+    step = recurrent_step if part == "recurrent" else network_step
+    step().numpy()  # trace
+    fastest = math.inf
+    for _ in range(5):
+        started = time.perf_counter()
+        step().numpy()
+        fastest = min(fastest, time.perf_counter() - started)
+    return batch * seq_len / fastest
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Records the seconds of each epoch."""
 
@@ -177,9 +227,7 @@ def square_matmul(name: str) -> float:
     return matmul_flops_per_second(2048, 2048, 2048, TYPES[name])
 
 
-def beside_square(
-    name: str, measure: Callable[[], float], peaks: dict[str, float]
-) -> float:
+def beside_square(name: str, measure: Callable[[], float], peaks: dict[str, float]) -> float:
     """Run ``measure`` between two square matmul peers and return its result.
 
     Other processes on a shared machine come and go, so the peer is measured
@@ -220,12 +268,25 @@ def measure_size(
         rows.append((f"recurrent matmuls alone, float32, batch {batch}", "", "", loop))
     pipeline = measure_pipeline(config, windows, 200)
     steps_per_second = 0.0
+    rates = {}
     for variant in variants:
         rate = beside_square(
             variant.split("-")[0], partial(measure_training, config, windows, variant, steps), peaks
         )
+        rates[variant] = rate
         rows.append((f"training {variant}", f"{rate:,.0f} chars/s", "", rate * flops))
         steps_per_second = max(steps_per_second, rate / (config.batch_size * config.seq_len))
+    if "float32" in rates:
+        parts = (
+            ("recurrent", "LSTM layers alone, forward and backward"),
+            ("network", "network and loss, forward and backward, no optimizer"),
+        )
+        for part, name in parts:
+            rate = beside_square("float32", partial(part_chars_per_second, config, part), peaks)
+            share = rates["float32"] / rate
+            rows.append(
+                (name, f"{rate:,.0f} chars/s", f"{share:.0%} of a float32 training step", 0.0)
+            )
     rows.append(
         (
             "input pipeline alone",
@@ -256,11 +317,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="cpu,gpu", help="presets whose models to measure")
     parser.add_argument(
-        "--variants", default=DEFAULT_VARIANTS,
+        "--variants",
+        default=DEFAULT_VARIANTS,
         help=f"comma-separated, of {', '.join(VARIANTS)} (default {DEFAULT_VARIANTS})",
     )
     parser.add_argument(
-        "--steps", type=int, default=12,
+        "--steps",
+        type=int,
+        default=12,
         help="timed training steps of the first size; larger sizes get proportionally fewer",
     )
     parser.add_argument("--batch-size", type=int, default=64, help="windows per step (default 64)")
