@@ -53,6 +53,7 @@ class TrainResult:
     best_val_loss: float
     seconds: float
     stopped_early: bool
+    first_epoch: int = 0  # epochs the run had finished before this call
 
 
 def seed_everything(seed: int) -> None:
@@ -191,6 +192,7 @@ def train(
         best_val_loss=float(best["val_loss"]) if best else math.nan,
         seconds=seconds,
         stopped_early=len(history) < config.epochs,
+        first_epoch=initial_epoch,
     )
 
 

@@ -1,5 +1,6 @@
 """Command-line parsing shared by every command."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,26 @@ def test_invalid_training_option_leaves_no_run(tmp_path, capsys, option, message
     assert message in error
     assert "Traceback" not in error
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_resumed_train_reports_its_own_epochs(tmp_path, capsys):
+    tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
+    first = ["train", "--data", tiny, "--preset", "tiny", "--epochs", "1", "--batch-size", "4"]
+    assert main([*first, "--output-dir", str(tmp_path)]) == 0
+    assert "trained 1 epochs in" in capsys.readouterr().out
+    run = next((tmp_path / "runs").iterdir())
+    config = json.loads((run / "config.json").read_text())
+    config["epochs"] = 2  # as if the first call had been stopped after epoch 1 of 2
+    (run / "config.json").write_text(json.dumps(config))
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "trained epochs 2 to 2 in" in capsys.readouterr().out
+    assert main(["train", "--resume", str(run)]) == 0
+    assert "nothing to train" in capsys.readouterr().out
+
+
+def test_resume_rejects_new_settings(tmp_path, capsys):
+    status = main(["train", "--resume", str(tmp_path), "--epochs", "5", "--lr", "0.1"])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "--epochs, --lr cannot change them" in error
+    assert "Traceback" not in error

@@ -126,6 +126,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(str(error)) from error
 
     if args.resume:
+        _reject_settings_on_resume(args)
         run = _run_to_resume(args.resume, args.output_dir)
         config = TrainConfig.load(run.config)
         print(f"resuming {run.root}")
@@ -187,10 +188,15 @@ def _train_and_report(
         )
         return 130
 
-    print(
-        f"trained {result.epochs_done} epochs in {result.seconds:.0f} s"
-        + (" (stopped early)" if result.stopped_early else "")
-    )
+    first, done = result.first_epoch, result.epochs_done
+    if first == 0:
+        summary = f"trained {done} epochs in {result.seconds:.0f} s"
+    elif done > first:
+        summary = f"trained epochs {first + 1} to {done} in {result.seconds:.0f} s"
+        summary += f" (resumed after epoch {first})"
+    else:
+        summary = f"nothing to train: the run had already finished after epoch {done}"
+    print(summary + (" (stopped early)" if result.stopped_early else ""))
     print(
         f"best validation loss {result.best_val_loss:.4f} nats/char at epoch {result.best_epoch} "
         f"({result.best_val_loss / 0.6931471805599453:.3f} bits/char)"
@@ -260,6 +266,23 @@ def _default_preset() -> str:
         logger.info("found %d GPU(s); using the 'gpu' preset", len(gpus))
         return "gpu"
     return "cpu"
+
+
+# Options without a default, which a resumed run takes from its config.json.
+_RUN_SETTINGS = (
+    "data", "preset", "cell", "layers", "units", "embedding", "dropout", "epochs",
+    "batch_size", "seq_len", "lr", "jit_compile",
+)  # fmt: skip
+
+
+def _reject_settings_on_resume(args: argparse.Namespace) -> None:
+    given = [name for name in _RUN_SETTINGS if getattr(args, name) is not None]
+    if given:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UserError(
+            f"--resume continues a run with the settings in its config.json, so {options} "
+            "cannot change them; drop the option, or start a new run without --resume"
+        )
 
 
 def _run_to_resume(resume: str, outputs: Path) -> RunPaths:
