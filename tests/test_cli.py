@@ -67,9 +67,19 @@ def test_resumed_train_reports_its_own_epochs(tmp_path, capsys):
     assert "nothing to train" in capsys.readouterr().out
 
 
-def test_resume_rejects_new_settings(tmp_path, capsys):
-    status = main(["train", "--resume", str(tmp_path), "--epochs", "5", "--lr", "0.1"])
+def test_resume_rejects_changed_settings(tmp_path, capsys):
+    tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
+    first = ["train", "--data", tiny, "--preset", "tiny", "--epochs", "1", "--batch-size", "4"]
+    assert main([*first, "--output-dir", str(tmp_path)]) == 0
+    run = str(next((tmp_path / "runs").iterdir()))
+    capsys.readouterr()
+
+    # The same command again with --resume is accepted.
+    assert main([*first, "--output-dir", str(tmp_path), "--resume", run]) == 0
+    assert "nothing to train" in capsys.readouterr().out
+
+    status = main(["train", "--resume", run, "--epochs", "5", "--units", "64"])
     assert status == 2
     error = capsys.readouterr().err
-    assert "--epochs, --lr cannot change them" in error
+    assert "cannot change --epochs (saved: 1), --units (saved: 32)" in error
     assert "Traceback" not in error

@@ -126,9 +126,9 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(str(error)) from error
 
     if args.resume:
-        _reject_settings_on_resume(args)
         run = _run_to_resume(args.resume, args.output_dir)
         config = TrainConfig.load(run.config)
+        _reject_changed_settings(args, config)
         print(f"resuming {run.root}")
     else:
         config = None
@@ -268,20 +268,32 @@ def _default_preset() -> str:
     return "cpu"
 
 
-# Options without a default, which a resumed run takes from its config.json.
-_RUN_SETTINGS = (
-    "data", "preset", "cell", "layers", "units", "embedding", "dropout", "epochs",
-    "batch_size", "seq_len", "lr", "jit_compile",
-)  # fmt: skip
+# Options without a default, and the part of TrainConfig each one sets.
+_RUN_SETTINGS = {
+    "data": "", "preset": "", "epochs": "", "batch_size": "", "seq_len": "", "lr": "",
+    "jit_compile": "", "cell": "model", "layers": "model", "units": "model",
+    "embedding": "model", "dropout": "model",
+}  # fmt: skip
 
 
-def _reject_settings_on_resume(args: argparse.Namespace) -> None:
-    given = [name for name in _RUN_SETTINGS if getattr(args, name) is not None]
-    if given:
-        options = ", ".join("--" + name.replace("_", "-") for name in given)
+def _reject_changed_settings(args: argparse.Namespace, config: TrainConfig) -> None:
+    """Raise UserError for options that would change a resumed run's saved settings.
+
+    Repeating the run's own command with ``--resume`` is fine: options equal
+    to the saved settings pass.
+    """
+    changed = []
+    for name, part in _RUN_SETTINGS.items():
+        given = getattr(args, name)
+        if given is None:
+            continue
+        saved = getattr(config.model if part else config, name)
+        if (tuple(given) if name == "data" else given) != saved:
+            changed.append(f"--{name.replace('_', '-')} (saved: {saved})")
+    if changed:
         raise UserError(
-            f"--resume continues a run with the settings in its config.json, so {options} "
-            "cannot change them; drop the option, or start a new run without --resume"
+            f"--resume continues a run with the settings in its config.json, so it cannot "
+            f"change {', '.join(changed)}; drop the option, or start a new run without --resume"
         )
 
 
