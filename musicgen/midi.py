@@ -111,13 +111,15 @@ def key_number(sharps: int, is_minor: bool) -> int:
     return (major_tonic + 9) % 12 + 12 if is_minor else major_tonic
 
 
-# Converter ticks per MIDI tick.
+# Converter ticks per MIDI tick, an even number, so that adding half of it
+# before dividing rounds to the nearest MIDI tick.
 _PER_MIDI_TICK = TICKS_PER_BEAT // TICKS_PER_QUARTER
+_HALF_MIDI_TICK = _PER_MIDI_TICK // 2
 
 
 def _midi_tick(ticks: int) -> int:
     """Return the MIDI tick of a time in the converter's ticks, rounded to the nearest."""
-    return (2 * ticks + _PER_MIDI_TICK) // (2 * _PER_MIDI_TICK)
+    return (ticks + _HALF_MIDI_TICK) // _PER_MIDI_TICK
 
 
 def bend_value(semitones: Fraction) -> int:
@@ -197,29 +199,49 @@ def _tick_notes(notes: Iterable[Note]) -> list[_TickNote]:
     of one pitch is cut where the later one starts.
     """
     ticked: list[_TickNote] = []
+    append = ticked.append
     for note in notes:
         # The converter's own ticks ride along on the notes it makes (see playback).
         exact = note.__dict__.get("ticks")
         if exact is not None:
-            start = _midi_tick(exact[0])
-            end = _midi_tick(exact[0] + exact[1])
+            onset, length = exact
+            start = (onset + _HALF_MIDI_TICK) // _PER_MIDI_TICK
+            end = (onset + length + _HALF_MIDI_TICK) // _PER_MIDI_TICK
         else:
             start = beats_to_ticks(note.start)
             end = start + beats_to_ticks(note.duration)
-        ticked.append((start, end, note.pitch, note.velocity, bend_value(note.bend)))
+        bend = note.bend
+        value = bend_value(bend) if bend else BEND_CENTER
+        append((start, end, note.pitch, note.velocity, value))
     ticked.sort()
     result: list[_TickNote] = []
     latest: dict[int, int] = {}
     for item in ticked:
-        if item[1] <= item[0]:
+        start, end, pitch = item[0], item[1], item[2]
+        if end <= start:
             continue
-        index = latest.get(item[2])
-        if index is not None and result[index][1] > item[0]:
+        index = latest.get(pitch)
+        if index is not None and result[index][1] > start:
             earlier = result[index]
-            result[index] = (earlier[0], item[0], *earlier[2:])
-        latest[item[2]] = len(result)
+            result[index] = (earlier[0], start, *earlier[2:])
+        latest[pitch] = len(result)
         result.append(item)
     return [item for item in result if item[1] > item[0]]
+
+
+class _ChannelMessages(dict[int, bytes]):
+    """The bytes of 3-byte channel messages, keyed by the message read as a big-endian int.
+
+    Most messages of a corpus repeat (the same note on and off, again and
+    again), so each is built once and then looked up.
+    """
+
+    def __missing__(self, message: int) -> bytes:
+        data = self[message] = message.to_bytes(3, "big")
+        return data
+
+
+_MESSAGES = _ChannelMessages()
 
 
 def _voice_events(
@@ -229,16 +251,17 @@ def _voice_events(
         (0, _META, _meta(0x03, _text(name))),
         (0, _META, bytes([0xC0 | channel, program])),
     ]
+    append, messages = events.append, _MESSAGES
     bend = BEND_CENTER
-    on, off, wheel = 0x90 | channel, 0x80 | channel, 0xE0 | channel
+    on, off, wheel = (0x90 | channel) << 16, (0x80 | channel) << 16, (0xE0 | channel) << 16
     for start, end, pitch, velocity, value in notes:
         if value != bend:
-            events.append((start, _BEND, bytes([wheel, value & 0x7F, value >> 7])))
+            append((start, _BEND, messages[wheel | (value & 0x7F) << 8 | value >> 7]))
             bend = value
-        events.append((start, _ON, bytes([on, pitch, velocity])))
-        events.append((end, _OFF, bytes([off, pitch, 0])))
+        append((start, _ON, messages[on | pitch << 8 | velocity]))
+        append((end, _OFF, messages[off | pitch << 8]))
     for lyric in lyrics:
-        events.append((beats_to_ticks(lyric.time), _META, _meta(0x05, _text(lyric.text))))
+        append((beats_to_ticks(lyric.time), _META, _meta(0x05, _text(lyric.text))))
     return events
 
 
@@ -274,16 +297,21 @@ def midi_bytes(tune: Tune, *, program: int = DEFAULT_PROGRAM, accompaniment: boo
     if not 0 <= program <= 127:
         raise ValueError(f"invalid MIDI program {program}: use 0 to 127")
     voices = list(tune.voices)
-    notes = played_notes(tune.notes)
+    extra: list[Note] = []
     if accompaniment:
         extra = accompaniment_notes(tune, len(voices))
         if extra:
             voices.append(Voice("accompaniment", ACCOMPANIMENT_PROGRAM))
-            notes.extend(extra)
     title = tune.title or f"X:{tune.reference}"
     tracks = [_track(_conductor_events(tune))]
     by_voice: list[list[Note]] = [[] for _ in voices]
-    for note in notes:
+    for note in tune.notes:
+        if note.ornament is None:
+            by_voice[note.voice].append(note)
+        else:
+            for played in played_notes([note]):
+                by_voice[played.voice].append(played)
+    for note in extra:
         by_voice[note.voice].append(note)
     for index, (voice, channel) in enumerate(zip(voices, _channels(voices), strict=True)):
         name = f"{title} ({voice.name})" if len(voices) > 1 else title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from musicgen.abc import AbcError, AbcWarning, parse_tune, parse_tunebook
+from musicgen.abc import AbcError, AbcWarning, Tune, parse_tune, parse_tunebook
 from musicgen.abc.errors import (
     EmptyTuneError,
     InvalidBrokenRhythmError,
@@ -17,6 +17,7 @@ from musicgen.abc.errors import (
     UnexpectedCharacterError,
     UnterminatedError,
 )
+from musicgen.abc.parser import iter_tunebook
 
 BROKEN = [
     # (tune text, error class, line, column, words in the message)
@@ -89,6 +90,13 @@ def test_tunebook_bad_tune_does_not_stop_others():
     assert [tune.reference for tune in book.tunes] == ["1", "4"]
     assert [type(error) for error in book.errors] == [InvalidLengthError, MissingFieldError]
     assert str(book.errors[0]).startswith("book.abc, tune X:2, line 8:4: ")
+
+
+def test_iter_tunebook_yields_tunes_and_errors_in_order():
+    text = "X:1\nK:C\ncde|\n\nX:2\nT:broken\nK:C\nc A/0 d|\n\nX:3\nT:no key\n\nX:4\nK:G\ng|\n"
+    items = list(iter_tunebook(text, strict=True, source="book.abc"))
+    assert [type(item) for item in items] == [Tune, InvalidLengthError, MissingFieldError, Tune]
+    assert [item.reference for item in items if isinstance(item, Tune)] == ["1", "4"]
 
 
 def test_tunebook_lenient_keeps_warned_tunes():

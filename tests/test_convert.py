@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +138,31 @@ def test_convert_names_missing_tune_number(tmp_path, capsys):
     output = capsys.readouterr().out
     assert "converted 0 tunes, 0 failed" in output
     assert "no tune with X:7 in the given files" in output
+
+
+def test_written_files_get_umask_permissions(tmp_path):
+    book = make_book(tmp_path)
+    out = tmp_path / "out"
+    assert main(["convert", str(book), "-o", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["jigs_X1.mid", "jigs_X2.mid", "jigs_X3.mid"]  # and no temporary file
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (out / "jigs_X1.mid").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_stale_temporary_file_does_not_block_writing(tmp_path):
+    book = make_book(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / f".jigs_X1.mid.{os.getpid()}.tmp"
+    stale.write_bytes(b"left by a process that had this id")
+    assert main(["convert", str(book), "-o", str(out)]) == 0
+    assert mido.MidiFile(str(out / "jigs_X1.mid")).tracks
+    assert stale.read_bytes() == b"left by a process that had this id"
+
+
+def test_convert_restores_garbage_collector_thresholds(tmp_path):
+    before = gc.get_threshold()
+    assert main(["convert", str(make_book(tmp_path)), "-o", str(tmp_path / "out")]) == 0
+    assert gc.get_threshold() == before

@@ -35,6 +35,7 @@ from musicgen.abc.tokens import (
     MultiRestToken,
     NoteToken,
     OverlayToken,
+    Ratio,
     RestToken,
     TieToken,
     Token,
@@ -60,7 +61,8 @@ _ENDING = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
 _TUPLET = re.compile(r"\((\d+)(?::(\d*)(?::(\d*))?)?")
 _INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]]*)\]")
 _SKIPPED = set(" \t`$\\()y*")
-_ONE = Fraction(1)
+# The length of a note written without one: the unit length.
+_UNIT: Ratio = (1, 1)
 
 
 @lru_cache(maxsize=1024)
@@ -78,6 +80,13 @@ def parse_length(text: str) -> Fraction | None:
             return None
         length /= value
     return length
+
+
+@lru_cache(maxsize=1024)
+def _length_ratio(text: str) -> Ratio | None:
+    """Return :func:`parse_length` of ``text`` as (numerator, denominator); None for 0 too."""
+    length = parse_length(text)
+    return (length.numerator, length.denominator) if length else None
 
 
 def parse_endings(text: str) -> list[int]:
@@ -116,25 +125,18 @@ class LineLexer:
         """Return the tokens of the whole line."""
         text = self.text
         end = len(text)
+        tokens = self.tokens
         while self.index < end:
             char = text[self.index]
             if char == " ":
                 self.index += 1
             elif char == "%":
                 break
-            elif char in _NOTE_STARTS and self.read_note_token():
-                continue
+            elif char in _NOTE_STARTS and (note := self.read_note()) is not None:
+                tokens.append(note)
             else:
                 self.step(char)
-        return self.tokens
-
-    def read_note_token(self) -> bool:
-        """Read a note at the current index into a token; return False if none is there."""
-        note = self.read_note()
-        if note is None:
-            return False
-        self.tokens.append(note)
-        return True
+        return tokens
 
     def step(self, char: str) -> None:
         """Read one token, or skip one character, starting at ``char``."""
@@ -182,15 +184,15 @@ class LineLexer:
         char = self.text[self.index]
         return char in "[zxZX" or char in self.symbols or bool(_NOTE.match(self.text, self.index))
 
-    def read_length(self) -> Fraction:
+    def read_length(self) -> Ratio:
         """Read the length after a note or rest; report and use 1 when it is invalid."""
         start = self.index
         match = _LENGTH.match(self.text, start)
         text = match.group(0) if match else ""
         self.index = start + len(text)
         if not text:
-            return _ONE
-        return parse_length(text) or self._bad_length(text, start)
+            return _UNIT
+        return _length_ratio(text) or self._bad_length(text, start)
 
     def read_tie(self) -> bool:
         """Consume a ``-`` (or dotted ``.-``) right after a note and return True if present."""
@@ -211,21 +213,21 @@ class LineLexer:
         accidental, letter, marks, length_text, tie = match.groups()
         self.index = match.end()
         octave = marks.count("'") - marks.count(",") if marks else 0
-        length = _ONE
+        length = _UNIT
         if length_text:
-            length = parse_length(length_text) or self._bad_length(
+            length = _length_ratio(length_text) or self._bad_length(
                 length_text, start + match.start(4) - match.start()
             )
         return NoteToken(self.line, start + 1, letter, accidental, octave, length, tie is not None)
 
-    def _bad_length(self, text: str, index: int) -> Fraction:
+    def _bad_length(self, text: str, index: int) -> Ratio:
         self.problem(
             InvalidLengthError,
             f"invalid note length {text!r}: a length must be above 0, "
             "write for example 2, /2 or 3/2; used 1",
             index,
         )
-        return _ONE
+        return _UNIT
 
     def read_note_or_rest(self) -> None:
         """Read a note, a rest ``z x`` or a multi-measure rest ``Z X``."""
@@ -279,7 +281,7 @@ class LineLexer:
             char = self.text[self.index]
             note = self.read_note()
             if note is not None:
-                note.decorations = decorations
+                note.decorations = tuple(decorations)
                 decorations = []
                 notes.append(note)
             elif char == "!" and "!" in self.text[self.index + 1 :]:

@@ -24,7 +24,6 @@ of a tune are the notes written; :func:`played_notes` gives the notes heard.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from fractions import Fraction
 
 from musicgen.abc.model import Note, Ornament
@@ -87,7 +86,10 @@ def played_notes(notes: Iterable[Note]) -> list[Note]:
             end = note.end if number == len(pieces) else time + length
             time += length
             if end > start:
-                result.append(replace(note, pitch=pitch, start=start, duration=end - start,
-                                      ornament=None))  # fmt: skip
+                # The note dataclasses.replace would make, built directly
+                # because replace looks up every field by name.
+                result.append(
+                    Note(pitch, start, end - start, note.velocity, note.voice, note.bend, None)
+                )
                 start = end
     return result

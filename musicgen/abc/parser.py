@@ -10,7 +10,7 @@ per voice, and playback then unrolls repeats and joins ties.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -26,11 +26,11 @@ from musicgen.abc.keys import KeySignature, parse_key, tonic_key
 from musicgen.abc.lexer import DEFAULT_SYMBOLS, lex_line
 from musicgen.abc.model import DEFAULT_TEMPO_QPM, Tune, Tunebook
 from musicgen.abc.parts import arrange_parts
-from musicgen.abc.performer import VoiceState
 from musicgen.abc.quirks import check_quirks
 from musicgen.abc.tokens import FieldToken, NoteToken
 from musicgen.abc.tunebook import RawTune, normalize_newlines, split_tunebook
 from musicgen.abc.voices import VoiceSet, assemble
+from musicgen.abc.voicestate import VoiceState
 
 _FIELD = re.compile(r"^([A-Za-z+]):(.*)$")
 # ABC 2.1 section 3: the fields allowed in a tune body. Other letters followed
@@ -138,17 +138,33 @@ def parse_tunebook(text: str, *, strict: bool = False, source: str = "<string>")
         no ``X:`` line gives a MissingFieldError.
     """
     book = Tunebook(source=source)
+    for result in iter_tunebook(text, strict=strict, source=source):
+        if isinstance(result, AbcError):
+            book.errors.append(result)
+        else:
+            book.tunes.append(result)
+    return book
+
+
+def iter_tunebook(
+    text: str, *, strict: bool = False, source: str = "<string>"
+) -> Iterator[Tune | AbcError]:
+    """Convert the tunes of a tunebook one at a time, as :func:`parse_tunebook` does.
+
+    Yields each converted Tune, or the AbcError of a tune that failed, in file
+    order. A caller that uses each tune and drops it keeps one tune in memory
+    instead of the whole book, which also keeps converting a corpus fast.
+    """
     raw_tunes = split_tunebook(text, source)
     if not raw_tunes:
-        book.errors.append(
-            MissingFieldError("no tune found: each tune starts with an X: line", source=source)
-        )
+        yield MissingFieldError("no tune found: each tune starts with an X: line", source=source)
     for raw in raw_tunes:
         try:
-            book.tunes.append(parse_tune(raw, strict=strict))
+            tune = parse_tune(raw, strict=strict)
         except AbcError as error:
-            book.errors.append(error)
-    return book
+            yield error
+            continue
+        yield tune
 
 
 def _as_raw_tune(text: str | RawTune, source: str) -> RawTune:

@@ -4,9 +4,11 @@ The performer keeps the state that the notation carries from note to note in
 written order: the key, meter and unit length in force, the accidentals of the
 current bar, ties, tuplets, broken rhythm, dynamics, pending decorations,
 grace notes and chord symbols, and the notes of the last music line for the
-lyrics under it. Repeats are left to :mod:`musicgen.abc.playback`, and what
-each decoration does is listed in :mod:`musicgen.abc.decorations`. Lengths
-are integer ticks (:mod:`musicgen.abc.ticks`).
+lyrics under it. Pitches come from :mod:`musicgen.abc.pitches`, tuplets and
+broken rhythm from :mod:`musicgen.abc.rhythm`. Repeats are left to
+:mod:`musicgen.abc.playback`, and what each decoration does is listed in
+:mod:`musicgen.abc.decorations`. Lengths are integer ticks
+(:mod:`musicgen.abc.ticks`).
 """
 
 from __future__ import annotations
@@ -28,9 +30,6 @@ from musicgen.abc.errors import (
     InvalidBrokenRhythmError,
     InvalidFieldError,
     InvalidTieError,
-    InvalidTupletError,
-    PitchRangeError,
-    Reporter,
 )
 from musicgen.abc.events import (
     BarEvent,
@@ -45,9 +44,11 @@ from musicgen.abc.events import (
     TempoEvent,
 )
 from musicgen.abc.fields import parse_meter, parse_tempo, parse_unit_length
-from musicgen.abc.keys import KeySignature, accidental_offset, parse_key
+from musicgen.abc.keys import parse_key
 from musicgen.abc.lyrics import align_lyrics
 from musicgen.abc.model import DEFAULT_VELOCITY, Ornament
+from musicgen.abc.pitches import LETTER_PLACES, PitchTracker, continues_tie
+from musicgen.abc.rhythm import Broken, Tuplet, felt_length, new_tuplet
 from musicgen.abc.ticks import scale, to_ticks
 from musicgen.abc.tokens import (
     BarToken,
@@ -67,78 +68,15 @@ from musicgen.abc.tokens import (
     TupletToken,
 )
 
-# Semitones of each note name above C, and the note names in scale order.
-_STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_LETTERS = "CDEFGAB"
-# ABC 2.1 section 4.1: each note letter's name, semitones above C and octave
-# (C is middle C, c an octave up).
-_LETTER_PLACES = {
-    **{letter: (letter, step, 0) for letter, step in _STEPS.items()},
-    **{letter.lower(): (letter, step, 1) for letter, step in _STEPS.items()},
-}
-
-# ABC 2.1 section 4.13: "(p" puts p notes in the time of q; None means 3 in
-# compound meter (6/8, 9/8, 12/8) and 2 otherwise.
-_TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
-
 # ABC 2.1 section 4.12 leaves the timing of grace notes to the player. Each
 # grace note lasts a quarter of the unit length, taken from the start of the
 # note or rest after it, as abc2midi 4.84 plays them; see playback for a group
 # too long for its note and for grace notes before a bar line.
 GRACE_FRACTION = Fraction(1, 4)
 
-# (numerator, denominator) of a factor applied to lengths in ticks.
-Ratio = tuple[int, int]
-_NATURAL = Fraction(0)
-
 
 @dataclass(slots=True)
-class VoiceState:
-    """The settings in force at a point of a voice.
-
-    Attributes:
-        key: The key signature.
-        meter: (numerator, denominator), or None for free meter.
-        unit_length: The unit note length as a fraction of a whole note.
-        propagate: ``%%propagate-accidentals``: ``pitch`` (all octaves),
-            ``octave`` (that octave only) or ``not`` (that note only).
-        qpm: The tempo in quarter notes per minute, which sets the speed of trills.
-        unit_ticks: The unit length in ticks, kept in step by :meth:`set_unit_length`.
-    """
-
-    key: KeySignature
-    meter: tuple[int, int] | None
-    unit_length: Fraction
-    propagate: str = "pitch"
-    qpm: float = 120.0
-    unit_ticks: int = 0
-
-    def __post_init__(self) -> None:
-        self.set_unit_length(self.unit_length)
-
-    def set_unit_length(self, unit_length: Fraction) -> None:
-        """Set the unit note length (a fraction of a whole note)."""
-        self.unit_length = unit_length
-        self.unit_ticks = to_ticks(unit_length * 4)
-
-
-@dataclass(slots=True)
-class _Tuplet:
-    remaining: int
-    factor: Ratio
-
-
-@dataclass(slots=True)
-class _Broken:
-    """A broken rhythm waiting for its second note."""
-
-    first: NoteEvent
-    first_factor: Ratio
-    second_factor: Ratio
-
-
-@dataclass(slots=True)
-class Performer:
+class Performer(PitchTracker):
     """Collect the events of one voice from its tokens, in written order.
 
     Args:
@@ -147,15 +85,11 @@ class Performer:
         quirks: abc2midi behaviours to imitate (see :mod:`musicgen.abc.quirks`).
     """
 
-    state: VoiceState
-    reporter: Reporter
     quirks: frozenset[str] = frozenset()
     events: list[Event] = field(default_factory=list)
     velocity: int = DEFAULT_VELOCITY
-    _bar_accidentals: dict[tuple[str, int | None], Fraction] = field(default_factory=dict)
-    _tied: dict[tuple[str, int], tuple[int, Fraction]] = field(default_factory=dict)
-    _tuplet: _Tuplet | None = None
-    _broken: _Broken | None = None
+    _tuplet: Tuplet | None = None
+    _broken: Broken | None = None
     _last: NoteEvent | None = None
     # The note a "-" ties: the last one, even across a broken rhythm as in "d>-c".
     _tie_target: NoteEvent | None = None
@@ -250,54 +184,9 @@ class Performer:
         else:
             self.state.key = replace(self.state.key, transpose=key.transpose)
 
-    def _ticks(self, length: Fraction) -> int:
-        """Return the ticks of ``length`` unit lengths."""
-        return scale(self.state.unit_ticks, length.numerator, length.denominator)
-
-    # ABC 2.1 section 4.2: an accidental holds for the rest of the bar; with
-    # %%propagate-accidentals pitch (the default) in every octave. A
-    # microtone keeps the note's natural pitch and bends it, as abc2midi does.
-    def _pitch(self, note: NoteToken) -> tuple[int, Fraction] | None:
-        letter, step, octave = _LETTER_PLACES[note.letter]
-        octave += note.octave
-        propagate = self.state.propagate
-        bar_key = (letter, None if propagate == "pitch" else octave)
-        key = self.state.key
-        if note.accidental is not None:
-            offset = accidental_offset(note.accidental)
-            if propagate != "not":
-                self._bar_accidentals[bar_key] = offset
-        elif self._tied and (letter, octave) in self._tied:
-            # ABC 2.1 section 4.11: a tied note keeps the pitch it is tied from.
-            return self._tied[(letter, octave)]
-        elif self._bar_accidentals and bar_key in self._bar_accidentals:
-            offset = self._bar_accidentals[bar_key]
-        else:
-            offset = key.accidentals.get(letter, _NATURAL)
-        pitch = 60 + step + 12 * octave + key.transpose
-        bend = _NATURAL
-        if offset.denominator == 1:
-            pitch += offset.numerator
-        else:
-            bend = offset
-        if not 0 <= pitch <= 127:
-            self.reporter.problem(
-                PitchRangeError,
-                f"note {note.letter!r} is MIDI pitch {pitch}, outside 0 to 127; skipped",
-                note.line,
-                note.column,
-            )
-            return None
-        return pitch, bend
-
-    def _neighbour(self, note: NoteToken, step: int) -> int:
-        """Return the pitch one note name up (``step`` 1) or down (-1) in the key."""
-        position = _LETTERS.index(note.letter.upper()) + step
-        octave = note.octave + (1 if note.letter.islower() else 0) + position // 7
-        letter = _LETTERS[position % 7]
-        offset = int(self.state.key.accidentals.get(letter, 0))
-        pitch = 60 + _STEPS[letter] + 12 * octave + offset + self.state.key.transpose
-        return min(127, max(0, pitch))
+    def _ticks(self, numerator: int, denominator: int) -> int:
+        """Return the ticks of ``numerator / denominator`` unit lengths."""
+        return scale(self.state.unit_ticks, numerator, denominator)
 
     def _sounds(self, notes: list[NoteToken], ticks: int, chord_tie: bool) -> list[Sound]:
         """Return the sounds of a note or chord, each ``ticks`` long."""
@@ -307,38 +196,37 @@ class Performer:
                 self._decorate(decoration)
             resolved = self._pitch(note)
             if resolved is not None:
-                letter, _, octave = _LETTER_PLACES[note.letter]
+                letter, _, octave = LETTER_PLACES[note.letter]
                 name = (letter, octave + note.octave)
                 pitch, bend = resolved
                 sounds.append(Sound(pitch, ticks, note.tie or chord_tie, name, bend))
         return sounds
 
-    def _note_sounds(self, note: NoteToken, ticks: int) -> list[Sound]:
-        """Return the sound of a single note (the common case of :meth:`_sounds`)."""
-        resolved = self._pitch(note)
-        if resolved is None:
-            return []
-        letter, _, octave = _LETTER_PLACES[note.letter]
-        pitch, bend = resolved
-        return [Sound(pitch, ticks, note.tie, (letter, octave + note.octave), bend)]
-
     def add_note(self, token: NoteToken | ChordToken | RestToken) -> None:
         """Add the event of a note, chord or rest (as :meth:`feed_token` does)."""
-        if isinstance(token, NoteToken):
-            length = token.length
-            ticks = scale(self.state.unit_ticks, length.numerator, length.denominator)
-            continues = bool(self._tied) and _continues_tie(self._tied, [token])
-            sounds = self._note_sounds(token, ticks)
+        if type(token) is NoteToken:
+            numerator, denominator = token.length
+            if denominator == 1:
+                ticks = self.state.unit_ticks * numerator
+            else:
+                ticks = scale(self.state.unit_ticks, numerator, denominator)
+            continues = bool(self._tied) and continues_tie(self._tied, [token])
+            sound = self._note_sound(token, ticks)
+            sounds = [] if sound is None else [sound]
             tied = token.tie
         elif isinstance(token, ChordToken):
             # ABC 2.1 section 4.17: the chord lasts as long as its first note,
             # and so does every note in it, as abc2midi plays it.
-            ticks = self._ticks(token.notes[0].length * token.length)
-            continues = bool(self._tied) and _continues_tie(self._tied, token.notes)
+            (note_numerator, note_denominator), (numerator, denominator) = (
+                token.notes[0].length,
+                token.length,
+            )
+            ticks = self._ticks(note_numerator * numerator, note_denominator * denominator)
+            continues = bool(self._tied) and continues_tie(self._tied, token.notes)
             sounds = self._sounds(token.notes, ticks, token.tie)
             tied = any(sound.tie for sound in sounds)
         else:
-            ticks, continues, sounds, tied = self._ticks(token.length), False, [], False
+            ticks, continues, sounds, tied = self._ticks(*token.length), False, [], False
         event = NoteEvent(sounds, ticks, self.velocity, token.line, token.column)
         event.tie_continuation = continues and bool(sounds)
         if self._decorations:
@@ -381,7 +269,7 @@ class Performer:
                 self._tuplet = None
         broken, self._broken = self._broken, None
         if broken is not None and not (
-            q.BROKEN_RHYTHM in self.quirks and _felt_length(broken.first) != _felt_length(event)
+            q.BROKEN_RHYTHM in self.quirks and felt_length(broken.first) != felt_length(event)
         ):
             broken.first.scale(broken.first_factor)
             event.scale(broken.second_factor)
@@ -465,7 +353,7 @@ class Performer:
         power = 2**token.count
         short, long = (1, power), (2 * power - 1, power)
         first, second = (long, short) if token.direction > 0 else (short, long)
-        self._broken = _Broken(self._last, first, second)
+        self._broken = Broken(self._last, first, second)
         self._last = None
 
     def _tie_last(self, token: TieToken) -> None:
@@ -480,13 +368,6 @@ class Performer:
         if target is self._last:
             self._remember_ties(target.sounds)
 
-    def _remember_ties(self, sounds: list[Sound]) -> None:
-        self._tied = {
-            sound.name: (sound.pitch, sound.bend)
-            for sound in sounds
-            if sound.tie and sound.name is not None
-        }
-
     def _grace_notes(self, token: GraceToken) -> list[Grace]:
         # Grace notes written inside a tuplet shrink with it, as abc2midi plays them.
         factor = GRACE_FRACTION
@@ -497,40 +378,14 @@ class Performer:
             resolved = self._pitch(note)
             if resolved is not None:
                 pitch, bend = resolved
-                graces.append(Grace(pitch, self._ticks(note.length * factor), bend))
+                numerator, denominator = note.length
+                ticks = self._ticks(numerator * factor.numerator, denominator * factor.denominator)
+                graces.append(Grace(pitch, ticks, bend))
         return graces
 
     def _start_tuplet(self, token: TupletToken) -> None:
         if self._tuplet is not None and q.NESTED_TUPLET in self.quirks:
             return
-        q_time = token.q if token.q is not None else _TUPLET_TIME.get(token.p, 0)
-        if q_time is None:
-            meter = self.state.meter
-            triple = meter is not None and meter[0] % 3 == 0
-            big = meter is not None and meter[0] > 3
-            compound = triple and (big or q.TUPLET_TRIPLE in self.quirks)
-            q_time = 3 if compound else 2
-        r = token.r if token.r is not None else token.p
-        if token.p < 1 or q_time < 1 or r < 1:
-            self.reporter.problem(
-                InvalidTupletError,
-                f"tuplet ({token.p} has no defined time; write (p:q:r with all above 0; ignored",
-                token.line,
-                token.column,
-            )
-            return
-        self._tuplet = _Tuplet(r, (q_time, token.p))
-
-
-def _continues_tie(
-    tied: dict[tuple[str, int], tuple[int, Fraction]], notes: list[NoteToken]
-) -> bool:
-    """Return True when every note continues a tie from the note before."""
-    return bool(tied) and all(
-        (note.letter.upper(), note.octave + note.letter.islower()) in tied for note in notes
-    )
-
-
-def _felt_length(event: NoteEvent) -> int:
-    """Return the length abc2midi compares for a broken rhythm: staccato halves it."""
-    return event.advance // 2 if event.staccato else event.advance
+        tuplet = new_tuplet(token, self.state.meter, self.quirks, self.reporter)
+        if tuplet is not None:
+            self._tuplet = tuplet

@@ -136,7 +136,14 @@ class _Player:
         ):
             # A plain note: the common case, without the general path's steps.
             sound = sounds[0]
-            self.add(sound.pitch, start, sound.length, event.velocity, sound.tie, sound.bend)
+            pitch = sound.pitch
+            if self.tied and pitch in self.tied:
+                self.add(pitch, start, sound.length, event.velocity, sound.tie, sound.bend)
+            else:
+                # As add() does for a note that no tie joins.
+                if sound.tie:
+                    self.tied[pitch] = len(self.notes)
+                self.notes.append([pitch, start, sound.length, event.velocity, sound.bend, None])
             self.time = start + event.advance
             return
         if event.chord_symbol is not None:

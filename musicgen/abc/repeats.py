@@ -9,7 +9,7 @@ repeat, or the start of the tune. Variant endings (``|1``, ``[2``, ``[1,3``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from musicgen.abc.errors import RepeatError, Reporter
@@ -28,24 +28,28 @@ class _RepeatState:
     passes: int = 1
 
 
-def playing_order(events: list[Event], reporter: Reporter) -> Iterator[int]:
-    """Yield the indices of ``events`` in playing order, repeats unrolled.
+def playing_order(events: list[Event], reporter: Reporter) -> Iterable[int]:
+    """Return the indices of ``events`` in playing order, repeats unrolled.
 
     Args:
         events: The events of one voice in written order.
         reporter: Receives a RepeatError when the repeats would play more
             than MAX_PLAYS_PER_EVENT times the written events.
 
-    Yields:
-        Indices into ``events``; bar events are included.
+    Returns:
+        Indices into ``events``, bar events included, produced as they are
+        played: a repeat problem is reported when iteration reaches it.
     """
     if not any(
         isinstance(event, BarEvent) and (event.end_repeats or event.endings is not None)
         for event in events
     ):
         # Nothing repeats: the events play in written order.
-        yield from range(len(events))
-        return
+        return range(len(events))
+    return _unrolled_order(events, reporter)
+
+
+def _unrolled_order(events: list[Event], reporter: Reporter) -> Iterator[int]:
     state = _RepeatState()
     index = 0
     skipped_in = False

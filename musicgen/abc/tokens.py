@@ -1,13 +1,18 @@
 """The tokens of a tune body line, as the lexer finds them.
 
 Every token carries the 1-based line and column of its first character in the
-tunebook file. Lengths are multiples of the unit note length, as written.
+tunebook file. Lengths are multiples of the unit note length, as written, kept
+as (numerator, denominator) pairs of ints in lowest terms, because reading
+the parts of a Fraction costs a Python call each and the performer reads them
+for every note.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
+
+# A length as (numerator, denominator), in lowest terms.
+Ratio = tuple[int, int]
 
 
 @dataclass(slots=True)
@@ -18,7 +23,7 @@ class NoteToken:
         letter: The note name as written, ``A``-``G`` or ``a``-``g``.
         accidental: ``^^ ^ = _ __``, or None when none is written.
         octave: Octave marks: +1 per ``'``, -1 per ``,``.
-        length: Multiple of the unit note length.
+        length: Multiple of the unit note length, as (numerator, denominator).
         tie: True when a ``-`` follows the note.
         decorations: Decorations written before the note inside a chord; the
             lexer emits those outside chords as DecorationToken.
@@ -29,18 +34,18 @@ class NoteToken:
     letter: str
     accidental: str | None
     octave: int
-    length: Fraction
+    length: Ratio
     tie: bool = False
-    decorations: list[str] = field(default_factory=list)
+    decorations: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
 class RestToken:
-    """A rest ``z`` or invisible rest ``x`` of ``length`` unit lengths."""
+    """A rest ``z`` or invisible rest ``x`` of ``length`` unit lengths (numerator, denominator)."""
 
     line: int
     column: int
-    length: Fraction
+    length: Ratio
 
 
 @dataclass(slots=True)
@@ -59,7 +64,7 @@ class ChordToken:
     line: int
     column: int
     notes: list[NoteToken]
-    length: Fraction
+    length: Ratio
     tie: bool = False
 
 

@@ -16,9 +16,10 @@ from musicgen.abc.errors import InvalidFieldError, Reporter
 from musicgen.abc.events import PartEvent
 from musicgen.abc.keys import parse_key
 from musicgen.abc.model import KeyChange, MeterChange, TempoChange, Tune, Voice
-from musicgen.abc.performer import Performer, VoiceState
+from musicgen.abc.performer import Performer
 from musicgen.abc.playback import perform
 from musicgen.abc.ticks import sort_key
+from musicgen.abc.voicestate import VoiceState
 
 _Change = TypeVar("_Change", TempoChange, MeterChange, KeyChange)
 

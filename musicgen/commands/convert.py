@@ -15,14 +15,17 @@ invalid options or paths.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicgen.abc import AbcError, AbcWarning, parse_tunebook
+from musicgen.abc import AbcError, AbcWarning
+from musicgen.abc.parser import iter_tunebook
 from musicgen.errors import UserError
 from musicgen.files import write_bytes_atomic
 from musicgen.midi import midi_bytes
@@ -33,6 +36,9 @@ logger = logging.getLogger(__name__)
 MAX_WARNINGS_SHOWN = 5
 # Fewer tunes than this are converted in this process: starting workers costs more.
 PARALLEL_FROM_TUNES = 200
+# Allocations between young-generation garbage collections while converting
+# (Python's default is 700); see _fewer_collections.
+GC_YOUNG_THRESHOLD = 10_000
 
 
 @dataclass(frozen=True)
@@ -144,15 +150,38 @@ def target_name(source: Path, reference: str) -> str:
     return f"{source.stem}_X{safe}.mid"
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often inside the block, and restore its thresholds after.
+
+    Converting allocates millions of small containers (tokens, events, notes)
+    that die with their tune. With Python's default of a young-generation
+    collection every 700 allocations, converting O'Neill's tunebooks took
+    about 7% longer in one process.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 def convert_book(path: Path, text: str, options: _Options) -> _Book:
     """Convert the tunes of one tunebook to MIDI bytes (run in a worker process)."""
-    book = parse_tunebook(text, strict=options.strict, source=str(path))
     result = _Book(path)
-    for tune in book.tunes:
-        if not options.tunes or tune.reference in options.tunes:
-            data = midi_bytes(tune, program=options.program, accompaniment=options.accompaniment)
-            result.tunes.append(_Converted(tune.reference, tune.warnings, data))
-    result.errors = [e for e in book.errors if not options.tunes or e.tune in options.tunes]
+    # Each tune goes to MIDI as soon as it is parsed, while its notes are
+    # still in the CPU cache, and is then dropped.
+    with _fewer_collections():
+        for item in iter_tunebook(text, strict=options.strict, source=str(path)):
+            if isinstance(item, AbcError):
+                if not options.tunes or item.tune in options.tunes:
+                    result.errors.append(item)
+            elif not options.tunes or item.reference in options.tunes:
+                data = midi_bytes(
+                    item, program=options.program, accompaniment=options.accompaniment
+                )
+                result.tunes.append(_Converted(item.reference, item.warnings, data))
     return result
 
 
@@ -166,6 +195,9 @@ def _convert_all(files: list[Path], options: _Options, jobs: int) -> list[_Book]
     tunes = sum(text.count("\nX:") + text.startswith("X:") for text in texts)
     if jobs <= 1 or len(files) == 1 or tunes < PARALLEL_FROM_TUNES:
         return [convert_book(path, text, options) for path, text in zip(files, texts, strict=True)]
+    # Imported here: a conversion in this process need not pay for it.
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(min(jobs, len(files))) as pool:
         return list(pool.map(convert_book, files, texts, [options] * len(files)))
 
@@ -214,6 +246,34 @@ def _report_warnings(source: Path, tune: _Converted) -> None:
             logger.debug("%s", warning)
 
 
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, atomically.
+
+    It makes half the system calls of :func:`musicgen.files.write_bytes_atomic`,
+    which matters for thousands of small files. The temporary name is fixed per
+    process, and the file is created with the permissions the umask gives, so
+    it needs no chmod.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        # Left behind by an earlier process that had the same id.
+        write_bytes_atomic(path, data)
+        return
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def main(args: argparse.Namespace) -> int:
     """Convert the tunes, list the ones that failed; return 0 if any converted, else 1."""
     if not 0 <= args.program <= 127:
@@ -231,7 +291,7 @@ def main(args: argparse.Namespace) -> int:
     sources = {id(tune): book.path for book in books for tune in book.tunes}
     for job in jobs:
         _report_warnings(sources[id(job.tune)], job.tune)
-        write_bytes_atomic(job.target, job.tune.data)
+        _write_file(job.target, job.tune.data)
     where = (
         f"written to {args.output}" if args.output is not None else "written beside each tunebook"
     )
