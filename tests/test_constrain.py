@@ -14,6 +14,7 @@ from musicgen.config import build_config
 from musicgen.constrain import END, AbcState, TuneChecker
 from musicgen.constrain.languages import ALL_FIELD_VALUES, PLAIN_FIELD_VALUES
 from musicgen.constrain.masked import InvalidPrimerError, sample_constrained
+from musicgen.constrain.tunestate import WHOLE
 from musicgen.corpus import load_corpus
 from musicgen.evaluation.bars import read_written
 from musicgen.evaluation.metrics import measure_tune
@@ -184,6 +185,17 @@ def test_short_section_bar_needs_its_complement():
     assert state.feed("\nd") is None
     assert "|" in state.allowed()
     assert state.feed("|") is None
+
+
+def test_time_stays_exact_at_shortest_durations():
+    # The shortest chord (1/256 unit length) at L:1/64, in a 9-tuplet, then
+    # broken pairs chained as only the syntax rules allow.
+    state = syntax_only()
+    assert state.feed("L:1/64\nK:C\n(9:7[A////]////>>>B////>>>c////<<<d") is None
+    chord = Fraction(1, 256) * Fraction(1, 64) * Fraction(7, 9)
+    note = Fraction(1, 16) * Fraction(1, 64) * Fraction(7, 9) / 8  # second of a pair
+    expected = chord * Fraction(15, 8) + note * Fraction(15, 8) + note / 8
+    assert Fraction(state.time, WHOLE) == expected
 
 
 def test_tune_ends_only_when_closed():

@@ -173,7 +173,9 @@ class AbcState(Transitions):
             self.after_decoration, self.slur_open, self.bar_in_line, self.meter, self.unit,
             self.time, self.required, self.bars_done > 0, self.has_note, self.tie_pending,
             self.tie_target, self.last, self.broken, self.tuplet, self.chord_first,
-            self.group_notes > 0, self.repeat_open, self._closing,
+            self.group_notes > 0, self.repeat_open,
+            # _closing, inlined because this runs for every character.
+            self.max_bars > 0 and self.bars_done >= self.max_bars,
         )  # fmt: skip
 
     def _allowed(self) -> frozenset[str]:

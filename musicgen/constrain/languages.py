@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import NamedTuple
 
 from musicgen.abc.fields import parse_meter, parse_tempo, parse_unit_length
 from musicgen.abc.keys import parse_key
@@ -45,15 +46,21 @@ class Language:
 
     def next_characters(self, prefix: str) -> frozenset[str]:
         """Return the characters that extend ``prefix`` to another prefix."""
-        return _next_characters(self, prefix)
+        return self._next_table.get(prefix, frozenset())
 
-
-@functools.lru_cache(maxsize=4096)
-def _next_characters(language: Language, prefix: str) -> frozenset[str]:
-    size = len(prefix)
-    return frozenset(
-        word[size] for word in language.words if len(word) > size and word.startswith(prefix)
-    )
+    @functools.cached_property
+    def _next_table(self) -> dict[str, frozenset[str]]:
+        """Map each prefix to the characters that extend it, built on first use."""
+        table: dict[str, set[str]] = {prefix: set() for prefix in self.prefixes}
+        for word in self.words:
+            for end in range(len(word)):
+                table[word[:end]].add(word[end])
+        # Many prefixes share a set, as "Dmi" and "Gmi" share {"n", "x"}.
+        shared: dict[frozenset[str], frozenset[str]] = {}
+        return {
+            prefix: shared.setdefault(frozenset(chars), frozenset(chars))
+            for prefix, chars in table.items()
+        }
 
 
 def _valid(reader: object, value: str) -> bool:
@@ -145,6 +152,11 @@ def _length_spellings(numerators: Iterable[int], divisors: dict[str, int]) -> di
     return spellings
 
 
+# Written lengths are kept as whole multiples of 1/256 of a unit length, the
+# shortest length a chord can have (a 1/16 inside, times a 1/16 outside).
+LENGTH_SCALE = 256
+
+
 @dataclass(frozen=True, eq=False)
 class LengthSet:
     """The note length spellings a state machine accepts, and the time grid they keep.
@@ -153,19 +165,37 @@ class LengthSet:
         values: Each spelling and its value in unit lengths.
         grid: The shortest value; time outside tuplets and broken rhythm
             stays a multiple of it, so a bar can always be filled.
+        scaled: Each spelling and its value in 1/:data:`LENGTH_SCALE` unit lengths.
+        scaled_grid: ``grid`` in 1/:data:`LENGTH_SCALE` unit lengths.
+        scaled_values: The values of ``scaled``.
     """
 
     values: dict[str, Fraction]
     grid: Fraction
+    scaled: dict[str, int] = field(init=False)
+    scaled_grid: int = field(init=False)
+    scaled_values: frozenset[int] = field(init=False)
 
     def __post_init__(self) -> None:
+        scaled = {spelling: _scale(value) for spelling, value in self.values.items()}
         language = Language.of(self.values)
         by_prefix = {
-            prefix: tuple(sorted({v for s, v in self.values.items() if s.startswith(prefix)}))
+            prefix: tuple(sorted({v for s, v in scaled.items() if s.startswith(prefix)}))
             for prefix in language.prefixes
         }
+        object.__setattr__(self, "scaled", scaled)
+        object.__setattr__(self, "scaled_grid", _scale(self.grid))
+        object.__setattr__(self, "scaled_values", frozenset(scaled.values()))
         object.__setattr__(self, "language", language)
         object.__setattr__(self, "by_prefix", by_prefix)
+
+
+def _scale(value: Fraction) -> int:
+    """Return ``value`` unit lengths in 1/:data:`LENGTH_SCALE` unit lengths."""
+    scaled = value * LENGTH_SCALE
+    if scaled.denominator != 1:
+        raise ValueError(f"length {value} is not a multiple of 1/{LENGTH_SCALE} unit length")
+    return scaled.numerator
 
 
 # Every length the corpora write, from 1/16 to 32 unit lengths.
@@ -182,26 +212,30 @@ PLAIN_LENGTHS = LengthSet(
 )
 
 
-@dataclass(frozen=True)
-class LengthRule:
-    """The conditions on a note length in unit lengths, after multiplying it by ``factor``.
+class LengthRule(NamedTuple):
+    """The conditions on a note length, after multiplying it by ``factor``.
+
+    All lengths are in 1/:data:`LENGTH_SCALE` unit lengths. A named tuple
+    hashes fast, which matters because :func:`length_choices` is cached by it.
 
     Attributes:
         factor: Multiplies the written length (a chord's first note for its
-            outer length, 1 otherwise).
+            outer length, one unit length otherwise).
         room: The product may be at most this, or None for no limit.
         target: The product must equal this, or None.
         grid: The product must be a multiple of this, or None.
     """
 
-    factor: Fraction = Fraction(1)
-    room: Fraction | None = None
-    target: Fraction | None = None
-    grid: Fraction | None = None
+    factor: int = LENGTH_SCALE
+    room: int | None = None
+    target: int | None = None
+    grid: int | None = None
 
-    def accepts(self, value: Fraction) -> bool:
-        """Tell whether a written length of ``value`` unit lengths satisfies the rule."""
-        product = value * self.factor
+    def accepts(self, value: int) -> bool:
+        """Tell whether a written length of ``value`` satisfies the rule."""
+        # Exact, because a spelled length and a chord's first length are
+        # multiples of 1/16 unit length, so their product is one of 1/256.
+        product = value * self.factor // LENGTH_SCALE
         if self.room is not None and product > self.room:
             return False
         if self.target is not None and product != self.target:
@@ -228,11 +262,11 @@ def length_choices(
         and whether ``prefix`` itself is such a spelling.
     """
     language: Language = lengths.language  # type: ignore[attr-defined]
-    by_prefix: dict[str, tuple[Fraction, ...]] = lengths.by_prefix  # type: ignore[attr-defined]
+    by_prefix: dict[str, tuple[int, ...]] = lengths.by_prefix  # type: ignore[attr-defined]
     extend = frozenset(
         char
         for char in language.next_characters(prefix)
         if any(rule.accepts(value) for value in by_prefix[prefix + char])
     )
-    value = lengths.values.get(prefix)
+    value = lengths.scaled.get(prefix)
     return extend, value is not None and rule.accepts(value)

@@ -8,11 +8,13 @@ cannot extend it. That character is then read again in the mode around it.
 
 from __future__ import annotations
 
-from fractions import Fraction
+from collections.abc import Callable
 
 from musicgen.abc.fields import default_unit_length, parse_meter, parse_unit_length
+from musicgen.constrain.languages import LENGTH_SCALE
 from musicgen.constrain.tunestate import (
     _DIGITS,
+    _EIGHTHS,
     _FORM_PREFIXES,
     ACCIDENTALS,
     BODY_FIELDS,
@@ -23,6 +25,8 @@ from musicgen.constrain.tunestate import (
     TuneState,
     _Last,
     _Tuplet,
+    bar_ticks,
+    ticks,
 )
 
 
@@ -31,7 +35,7 @@ class Transitions(TuneState):
 
     def step(self, char: str) -> None:
         """Advance by ``char``, which must be in :meth:`allowed` (:data:`END` ends the tune)."""
-        getattr(self, "_step_" + self.mode)(char)
+        _STEPS[self.mode](self, char)
 
     def _finish(self) -> None:
         """End the token in progress and return to the mode around it."""
@@ -66,12 +70,13 @@ class Transitions(TuneState):
         value = self.token
         if self.field == "M":
             self.meter = parse_meter(value)
+            self.bar_length = bar_ticks(self.meter)
         elif self.field == "L":
-            self.unit = parse_unit_length(value)
+            self.unit = ticks(parse_unit_length(value))
         if self.field == "K" and self.in_header:
             self.in_header = False
             if self.unit is None:
-                self.unit = default_unit_length(self.meter)
+                self.unit = ticks(default_unit_length(self.meter))
         self.last = None
         self.tie_target = False
         if self.inline:
@@ -157,7 +162,7 @@ class Transitions(TuneState):
             self.step(char)
 
     def _finish_note(self) -> None:
-        written = self.lengths.values[self.token]
+        written = self.lengths.scaled[self.token]
         if self.context == "grace":
             self.group_notes += 1
             self.mode = "grace"
@@ -170,7 +175,8 @@ class Transitions(TuneState):
             return
         if self.kind == "chord":
             assert self.chord_first is not None
-            written *= self.chord_first
+            # Exact: both lengths are multiples of 1/16 unit length.
+            written = written * self.chord_first // LENGTH_SCALE
         self._advance(written)
         self.bar_in_line = False
         if self.kind != "rest":
@@ -179,26 +185,32 @@ class Transitions(TuneState):
         self.tie_target = self.kind != "rest"
         self.mode = "music"
 
-    def _advance(self, written: Fraction) -> None:
-        """Add a note, rest or chord of ``written`` unit lengths to the bar."""
-        factor = Fraction(1)
-        second_of_pair = self.broken is not None
-        if self.broken is not None:
-            factor *= self.broken[0]
+    def _advance(self, written: int) -> None:
+        """Add a note, rest or chord of ``written`` length (see LENGTH_SCALE) to the bar."""
+        assert self.unit is not None
+        # The duration in ticks is numerator / denominator.
+        numerator = written * self.unit
+        denominator = LENGTH_SCALE
+        broken = self.broken
+        if broken is not None:
+            numerator *= broken[0]
+            denominator *= _EIGHTHS
             self.broken = None
         tuplet = self.tuplet
         if tuplet is not None:
-            factor *= tuplet.factor
+            numerator *= tuplet.q
+            denominator *= tuplet.p
             remaining = tuplet.remaining - 1
             written_first = tuplet.written if tuplet.written is not None else written
             self.tuplet = (
-                _Tuplet(remaining, tuplet.factor, tuplet.q, written_first) if remaining else None
+                _Tuplet(remaining, tuplet.q, tuplet.p, written_first) if remaining else None
             )
-        assert self.unit is not None
-        duration = written * self.unit * factor
+        duration, remainder = divmod(numerator, denominator)
+        if remainder:
+            raise ArithmeticError(f"a duration of {numerator}/{denominator} ticks is not whole")
         self.time += duration
-        spelled = written in self.lengths.values.values()
-        can_break = tuplet is None and not second_of_pair and spelled
+        spelled = written in self.lengths.scaled_values
+        can_break = tuplet is None and broken is None and spelled
         self.last = _Last(duration, written, can_break)
 
     def _step_chord(self, char: str) -> None:
@@ -288,7 +300,7 @@ class Transitions(TuneState):
         elif short and section and self.bars_done > 0:
             self.required = self._bar_length - self.time
         self.bars_done += 1
-        self.time = Fraction(0)
+        self.time = 0
 
     def _step_ending(self, char: str) -> None:
         if char in _DIGITS or (char in ",-" and self.token[-1] in _DIGITS):
@@ -321,7 +333,7 @@ class Transitions(TuneState):
         p = int(parts[0])
         q = int(parts[1]) if parts[1] else self._tuplet_time(p)
         r = int(parts[2]) if parts[2] else p
-        self.tuplet = _Tuplet(r, Fraction(q, p), q)
+        self.tuplet = _Tuplet(r, q, p)
         self.mode = "music"
 
     def _step_broken(self, char: str) -> None:
@@ -333,13 +345,14 @@ class Transitions(TuneState):
 
     def _finish_broken(self) -> None:
         # ABC 2.1 section 4.4: a>b makes a 3/2 and b 1/2 of their lengths,
-        # >> 7/4 and 1/4, >>> 15/8 and 1/8; "<" mirrors it.
-        short = Fraction(1, 2 ** len(self.token))
-        first = 2 - short if self.token[0] == ">" else short
+        # >> 7/4 and 1/4, >>> 15/8 and 1/8; "<" mirrors it. Factors are in eighths.
+        short = _EIGHTHS >> len(self.token)
+        first = 2 * _EIGHTHS - short if self.token[0] == ">" else short
         last = self.last
         assert last is not None
-        self.time += last.duration * (first - 1)
-        self.broken = (2 - first, last.written)
+        # Exact: a duration is a multiple of eight ticks (see WHOLE).
+        self.time += last.duration * (first - _EIGHTHS) // _EIGHTHS
+        self.broken = (2 * _EIGHTHS - first, last.written)
         self.last = None
         self.mode = "music"
 
@@ -355,3 +368,12 @@ class Transitions(TuneState):
         self.has_note = self.has_note
         self.last = None
         self.mode = "music"
+
+
+# The step method of each mode, looked up once because step() runs for every
+# character. Subclasses therefore cannot override a _step_<mode> method.
+_STEPS: dict[str, Callable[[Transitions, str], None]] = {
+    name.removeprefix("_step_"): method
+    for name, method in vars(Transitions).items()
+    if name.startswith("_step_")
+}

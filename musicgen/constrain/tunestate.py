@@ -10,14 +10,15 @@ are in :mod:`musicgen.constrain.transitions`, the allowed characters in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from musicgen.abc.lexer import DEFAULT_SYMBOLS
 from musicgen.constrain.languages import (
     ALL_FIELD_VALUES,
     ALL_LENGTHS,
     FREE_LENGTH,
+    LENGTH_SCALE,
     PLAIN_FIELD_VALUES,
     PLAIN_LENGTHS,
     LengthRule,
@@ -97,21 +98,47 @@ _LEXER_BAR = re.compile(r":*\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
 _TUPLET_TIME: dict[int, int | None] = {2: 3, 3: 2, 4: 3, 5: None, 6: 2, 7: None, 8: 3, 9: None}
 
 
-@dataclass(frozen=True)
-class _Tuplet:
+# Time is kept in integer ticks, WHOLE to a whole note, so that it is exact
+# and cheap to add, compare and hash. WHOLE makes every duration the machine
+# can reach a whole number of ticks. A written length is a multiple of 1/256
+# unit length (2**8) and a unit length of 1/64 whole note (2**6). Broken
+# rhythm multiplies by eighths, twice when a note ends one pair and starts
+# another (2**6). A tuplet multiplies by q/p with p from 2 to 9 (2**3 * 315).
+WHOLE = 2**23 * 315
+# A broken rhythm's factors are kept in eighths.
+_EIGHTHS = 8
+
+
+class _Tuplet(NamedTuple):
+    """A tuplet in progress, p notes in the time of q: the notes left, the first written length."""
+
     remaining: int
-    factor: Fraction
     q: int
-    written: Fraction | None = None
+    p: int
+    written: int | None = None
 
 
-@dataclass(frozen=True)
-class _Last:
-    """The latest note, rest or chord: its time in whole notes, its written length in units."""
+class _Last(NamedTuple):
+    """The latest note, rest or chord: its time in ticks, its written length (see LENGTH_SCALE)."""
 
-    duration: Fraction
-    written: Fraction
+    duration: int
+    written: int
     can_break: bool
+
+
+def ticks(value: Fraction) -> int:
+    """Return ``value`` whole notes in ticks; raise ArithmeticError if that is not exact."""
+    whole, remainder = divmod(value.numerator * WHOLE, value.denominator)
+    if remainder:
+        raise ArithmeticError(f"{value} whole notes is not a whole number of ticks")
+    return whole
+
+
+def bar_ticks(meter: tuple[int, int] | None) -> int | None:
+    """Return the length of a bar of ``meter`` in ticks, or None for a free meter."""
+    if meter is None:
+        return None
+    return ticks(Fraction(meter[0], meter[1]))
 
 
 class TuneState:
@@ -156,46 +183,64 @@ class TuneState:
         # A bar line closed since the last note on this line.
         self.bar_in_line = False
 
-        # Time, in whole notes: the meter, the unit length, the time used in
-        # this bar, and the length this bar must reach to complete a split bar.
+        # Time, in ticks (see WHOLE): the meter and its bar length, the unit
+        # length, the time used in this bar, and the length this bar must
+        # reach to complete a split bar.
         self.meter: tuple[int, int] | None = (4, 4)
-        self.unit: Fraction | None = None
-        self.time = Fraction(0)
-        self.required: Fraction | None = None
+        self.bar_length = bar_ticks(self.meter)
+        self.unit: int | None = None
+        self.time = 0
+        self.required: int | None = None
         self.bars_done = 0
 
         self.has_note = False
         self.tie_pending = False  # a tie waits for its note
         self.tie_target = False  # a "-" now would tie the latest note
         self.last: _Last | None = None
-        # A broken rhythm waiting for its second note: its factor and written length.
-        self.broken: tuple[Fraction, Fraction] | None = None
+        # A broken rhythm waiting for its second note: its factor in eighths
+        # and its written length.
+        self.broken: tuple[int, int] | None = None
         self.tuplet: _Tuplet | None = None
         # The written length of the first note of the chord in progress, and
         # the notes read so far in the chord or grace group.
-        self.chord_first: Fraction | None = None
+        self.chord_first: int | None = None
         self.group_notes = 0
         self.repeat_open = False
+
+    def __copy__(self) -> TuneState:
+        # Faster than the default copy, which matters because every cache miss copies.
+        probe = object.__new__(type(self))
+        probe.__dict__.update(self.__dict__)
+        return probe
 
     @property
     def _timed(self) -> bool:
         return self.enforce_bars and self.meter is not None
 
     @property
-    def _bar_length(self) -> Fraction:
-        assert self.meter is not None
-        return Fraction(self.meter[0], self.meter[1])
+    def _bar_length(self) -> int:
+        """The bar length in ticks; the meter must not be free."""
+        assert self.bar_length is not None
+        return self.bar_length
 
-    def _room(self) -> Fraction | None:
-        """Return the time left in the bar in unit lengths, or None when it is not kept."""
+    def _time_left(self) -> int:
+        """Return the ticks left in the bar, which must be timed."""
+        limit = self.required if self.required is not None else self._bar_length
+        return limit - self.time
+
+    def _room(self) -> int | None:
+        """Return the time left in the bar, or None when it is not kept.
+
+        The time is in 1/LENGTH_SCALE unit lengths, rounded down. Rounding
+        changes no comparison with a written length, a whole number there.
+        """
         if not self._timed or self.unit is None:
             return None
-        limit = self.required if self.required is not None else self._bar_length
-        return (limit - self.time) / self.unit
+        return self._time_left() * LENGTH_SCALE // self.unit
 
     def _can_sound(self) -> bool:
         room = self._room()
-        return room is None or room >= self.lengths.grid
+        return room is None or room >= self.lengths.scaled_grid
 
     def _bar_kind(self) -> str | None:
         """Return which bar lines may close the bar now: "any", "section" or None."""
@@ -217,20 +262,23 @@ class TuneState:
         room = self._room()
         if room is None or self.context == "grace":
             return FREE_LENGTH
+        grid = self.lengths.scaled_grid
         if self.context == "chord":
             if self.chord_first is None:
-                return LengthRule(room=room, grid=self.lengths.grid)
+                return LengthRule(room=room, grid=grid)
             return FREE_LENGTH
         if self.kind == "chord":
             assert self.chord_first is not None
-            return LengthRule(factor=self.chord_first, room=room, grid=self.lengths.grid)
+            return LengthRule(factor=self.chord_first, room=room, grid=grid)
         if self.broken is not None:
             return LengthRule(target=self.broken[1])
         if self.tuplet is not None:
             if self.tuplet.written is None:
-                return LengthRule(room=room / self.tuplet.q, grid=self.lengths.grid)
+                # Dividing the rounded room by q and rounding again keeps
+                # every comparison with a whole length exact.
+                return LengthRule(room=room // self.tuplet.q, grid=grid)
             return LengthRule(target=self.tuplet.written)
-        return LengthRule(room=room, grid=self.lengths.grid)
+        return LengthRule(room=room, grid=grid)
 
     def _can_break(self) -> bool:
         last = self.last
@@ -238,9 +286,7 @@ class TuneState:
             return False
         if not self._timed:
             return True
-        room = self._room()
-        assert room is not None and self.unit is not None
-        return last.can_break and self.tuplet is None and last.duration <= room * self.unit
+        return last.can_break and self.tuplet is None and last.duration <= self._time_left()
 
     def _tuplet_time(self, p: int) -> int:
         q = _TUPLET_TIME.get(p, 0)
@@ -286,10 +332,11 @@ class TuneState:
         if self._timed and (self.tuplet is not None or self.broken is not None):
             return frozenset()
         room = self._room()
+        grid = self.lengths.scaled_grid
         return frozenset(
             digit
             for digit in "23456789"
-            if room is None or self._tuplet_time(int(digit)) * self.lengths.grid <= room
+            if room is None or self._tuplet_time(int(digit)) * grid <= room
         )
 
     def _bar_allowed(self) -> bool:
