@@ -83,8 +83,10 @@ def test_tf_config_ignored_on_one_machine(monkeypatch):
     assert writes_files(tf.distribute.get_strategy())
 
 
-def start_training(output: Path, *options: str, env: dict[str, str] | None = None):
-    command = [sys.executable, "-m", "musicgen", "-q", "train", *TINY_RUN, "--output-dir", output]
+def start_training(
+    output: Path, *options: str, env: dict[str, str] | None = None, settings: list[str] = TINY_RUN
+):
+    command = [sys.executable, "-m", "musicgen", "-q", "train", *settings, "--output-dir", output]
     environment = {name: value for name, value in os.environ.items() if name != "TF_CONFIG"}
     environment.update({"TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
     return subprocess.Popen(
@@ -135,7 +137,9 @@ def test_mirrored_run_resumes_mirrored(tmp_path):
     config = json.loads((run / "config.json").read_text(encoding="utf-8"))
     config["epochs"] = 4
     (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
-    finish(start_training(tmp_path, *mirrored, "--resume", str(run)))
+    # --resume accepts the run's own options, which now include 4 epochs.
+    longer = [("4" if option == "3" else option) for option in TINY_RUN]
+    finish(start_training(tmp_path, *mirrored, "--resume", str(run), settings=longer))
     assert [row["epoch"] for row in read_history(run / "history.csv")] == [1, 2, 3, 4]
 
 
