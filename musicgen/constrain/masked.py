@@ -45,14 +45,22 @@ class MaskTable:
         self.tokens += vocab.characters
         self.end_only = np.zeros(vocab.size, dtype=bool)
         self.end_only[vocab.end_id] = True
-        self._cache: dict[frozenset[str], np.ndarray] = {}
+        self._cache: dict[frozenset[str], tuple[np.ndarray, bool]] = {}
 
     def mask(self, allowed: frozenset[str]) -> np.ndarray:
         """Return the mask (vocab,) that is True for the ids of ``allowed``."""
+        return self._lookup(allowed)[0]
+
+    def drawable(self, allowed: frozenset[str]) -> np.ndarray | None:
+        """Return the mask of ``allowed``, or None when the vocabulary has none of its ids."""
+        mask, empty = self._lookup(allowed)
+        return None if empty else mask
+
+    def _lookup(self, allowed: frozenset[str]) -> tuple[np.ndarray, bool]:
         found = self._cache.get(allowed)
         if found is None:
-            found = np.array([token in allowed for token in self.tokens], dtype=bool)
-            self._cache[allowed] = found
+            mask = np.array([token in allowed for token in self.tokens], dtype=bool)
+            found = self._cache[allowed] = (mask, not mask.any())
         return found
 
 
@@ -68,6 +76,7 @@ class MachineGuide:
         self.closed: list[int | None] = [None] * len(machines)
         self.finished = np.zeros(len(machines), dtype=bool)
         self.masks = np.ones((len(machines), len(table.tokens)), dtype=bool)
+        self._active = list(range(len(machines)))  # the tunes not finished
 
     def first_masks(self) -> np.ndarray:
         """Return the masks (batch, vocab) of the first step, after the primer."""
@@ -81,9 +90,10 @@ class MachineGuide:
         ``drawn`` is (batch,); see :class:`musicgen.sample.Guide`.
         """
         tokens = self.table.tokens
-        for tune in np.flatnonzero(~self.finished).tolist():
+        ids = drawn.tolist()
+        for tune in self._active:
             machine = self.machines[tune]
-            token = tokens[drawn[tune]]
+            token = tokens[ids[tune]]
             if token == END:
                 # The mask allows the end marker only where the tune may end,
                 # or alone when the tune has no valid continuation; that
@@ -95,6 +105,7 @@ class MachineGuide:
             machine.step(token)
             self.written[tune].append(token)
             self._update_mask(tune)
+        self._active = [tune for tune in self._active if not self.finished[tune]]
         return self.masks.copy(), self.finished.copy()
 
     def _update_mask(self, tune: int) -> None:
@@ -104,8 +115,8 @@ class MachineGuide:
         if len(self.written[tune]) >= self.max_length:
             self.finished[tune] = True
             return
-        mask = self.table.mask(allowed)
-        if not mask.any():
+        mask = self.table.drawable(allowed)
+        if mask is None:
             # NOTE: a vocabulary can lack a character the state machine needs,
             # as a tiny corpus without "C" cannot finish "K:Dlo" as "K:Dloc".
             # The tune then ends where it last could, or stays invalid.
