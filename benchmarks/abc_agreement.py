@@ -11,7 +11,12 @@ converts into three kinds:
   (``musicgen.abc.quirks``, described in docs/converter.md); counted per reason;
 * unexplained: everything else, listed with ``--list``.
 
+With ``--messages`` abc2midi also runs once more per compared tune without
+``-silent``, and the report adds the agreement over the tunes for which
+abc2midi prints no warning and no error.
+
 Usage: PYTHONPATH=. python benchmarks/abc_agreement.py [--limit N] [--workers N] [--list]
+       [--messages]
 
 abc2midi ignores fields above the first X:, so the file header fields are
 copied into each tune before abc2midi reads it, and ``R:`` lines are removed
@@ -24,6 +29,7 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -55,6 +61,8 @@ class Result:
     oracle: bool = False
     status: str = ""
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    # abc2midi's warnings and errors, when --messages asked for them.
+    messages: tuple[str, ...] = field(default_factory=tuple)
 
 
 def abc2midi_text(raw: RawTune) -> str:
@@ -63,7 +71,18 @@ def abc2midi_text(raw: RawTune) -> str:
     return for_abc2midi("\n".join([lines[0], *raw.header, *lines[1:]]))
 
 
-def measure(raw: RawTune, collection: str) -> Result:
+def abc2midi_messages(tune_text: str) -> tuple[str, ...]:
+    """Return the warning and error lines abc2midi prints for one tune."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "tune.abc"
+        source.write_text(tune_text + "\n", encoding="utf-8")
+        command = [str(abc2midi_path()), str(source), "-o", str(Path(folder) / "tune.mid")]
+        completed = subprocess.run(command, capture_output=True, text=True, timeout=20)
+    output = completed.stdout + completed.stderr
+    return tuple(line for line in output.splitlines() if "Warning" in line or "Error" in line)
+
+
+def measure(raw: RawTune, collection: str, messages: bool = False) -> Result:
     """Convert one tune both ways and compare it with abc2midi."""
     result = Result(collection, f"{raw.source} X:{raw.reference}")
     try:
@@ -83,6 +102,8 @@ def measure(raw: RawTune, collection: str) -> Result:
         # No MIDI file, a timeout or a MIDI file mido cannot read: no oracle for this tune.
         return result
     result.oracle = True
+    if messages:
+        result.messages = abc2midi_messages(text)
     if compare(tune_ticks(tune), theirs).identical:
         result.status = "agree"
         return result
@@ -119,6 +140,17 @@ def report(results: list[Result], show_list: bool) -> None:
         reasons.update((result.collection, reason) for reason in result.reasons)
     for (collection, reason), number in sorted(reasons.items()):
         print(f"  {collection:<20}{reason:<32}{number:>5}")
+    compared = [r for r in results if r.oracle]
+    if any(r.messages for r in compared):
+        silent = [r for r in compared if not r.messages]
+        agree = sum(r.status == "agree" for r in silent)
+        differ = [r for r in compared if r.status != "agree"]
+        print(
+            f"\nabc2midi printed a warning or an error for {len(compared) - len(silent)} of "
+            f"{len(compared)} compared tunes, {sum(bool(r.messages) for r in differ)} of the "
+            f"{len(differ)} that differ; the {len(silent)} others agree in {agree} "
+            f"({agree / max(len(silent), 1):.2%})"
+        )
     if show_list:
         print("\nunexplained:")
         for result in results:
@@ -131,6 +163,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="tunes per file, 0 for all")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--list", action="store_true", help="list the unexplained tunes")
+    parser.add_argument(
+        "--messages", action="store_true", help="also record abc2midi's warnings and errors"
+    )
     parser.add_argument("--save", type=Path, help="write every tune's result to this JSON file")
     parser.add_argument("--collection", help="measure only this collection, such as oneills1850")
     args = parser.parse_args()
@@ -148,7 +183,9 @@ def main() -> None:
 
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
-        results = list(pool.map(measure, *zip(*jobs, strict=True), chunksize=16))
+        tunes, collections = zip(*jobs, strict=True)
+        flags = [args.messages] * len(jobs)
+        results = list(pool.map(measure, tunes, collections, flags, chunksize=16))
     elapsed = time.perf_counter() - started
     report(results, args.list)
     if args.save:
