@@ -142,9 +142,7 @@ def resolve_inputs(inputs: Sequence[str]) -> list[Path]:
             files.extend(bundled_corpus_files(item))
         else:
             known = ", ".join(sorted(BUNDLED_CORPORA))
-            raise UserError(
-                f"data {item!r} is not a file, a folder or a bundled corpus ({known})"
-            )
+            raise UserError(f"data {item!r} is not a file, a folder or a bundled corpus ({known})")
     # The same file named twice (say, a folder and a file in it) is read once.
     return list(dict.fromkeys(files))
 

@@ -120,4 +120,3 @@ class Vocabulary:
         if payload.get("special_tokens") != list(SPECIAL_TOKENS):
             raise ValueError(f"{path} is not a musicgen vocabulary file")
         return cls(tuple(payload["characters"]))
-

@@ -120,9 +120,7 @@ def write_corpus(path: Path, count: int) -> None:
     rng = random.Random(0)
     tunes = []
     for number in range(1, count + 1):
-        bars = [
-            "".join(rng.choice(notes) for _ in range(8)) for _ in range(16)
-        ]
+        bars = ["".join(rng.choice(notes) for _ in range(8)) for _ in range(16)]
         body = "|".join(bars[:8]) + "|\n" + "|".join(bars[8:]) + "|]\n"
         tunes.append(f"X:{number}\nT:Reel {number}\nM:4/4\nL:1/8\nK:D\n{body}")
     path.write_text("\n".join(tunes), encoding="utf-8")
