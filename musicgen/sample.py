@@ -10,6 +10,7 @@ step calls back into Python with the drawn ids to get the next step's mask.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -129,7 +130,10 @@ class Sampler:
         self.vocab = vocab
         self._loops: dict[tuple[float, int, float], Callable[..., Any]] = {}
         self._guided_loops: dict[tuple[float, int, float], Callable[..., Any]] = {}
+        # The guide of the guided loop now running, which the graph calls back.
         self._guide: Guide | None = None
+        self._guide_error: Exception | None = None
+        self._guide_lock = threading.Lock()
 
     def _loop_function(self, settings: SamplingSettings) -> Callable[..., Any]:
         """Return the compiled sampling loop for the drawing settings."""
@@ -239,9 +243,16 @@ class Sampler:
         return loop
 
     def _call_guide(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._guide is None:
-            raise RuntimeError("the guided loop ran without a guide")
-        return self._guide(drawn)
+        # An exception raised here would reach the caller as TensorFlow's
+        # UnknownError. So the first one is kept, every tune reported
+        # finished to end the loop, and sample_guided raises it afterwards.
+        if self._guide is not None and self._guide_error is None:
+            try:
+                return self._guide(drawn)
+            except Exception as error:
+                self._guide_error = error
+        batch = len(drawn)
+        return np.ones((batch, self.vocab.size), dtype=bool), np.ones(batch, dtype=bool)
 
     def sample_guided(
         self,
@@ -258,29 +269,40 @@ class Sampler:
         The loop ends when the guide reports every tune finished, so the
         guide must finish each tune by ``settings.max_length`` characters.
         After ``settings.max_length + 1`` steps the loop stops in any case.
-        The tunes' text is the guide's to keep. The sampler calls one guide
-        at a time.
+        The tunes' text is the guide's to keep. Calls from several threads
+        run one after another.
 
         Returns:
             The number of steps taken.
 
         Raises:
             UnknownCharacterError: the primer holds characters outside the vocabulary.
+            ValueError: ``first_mask`` is not a boolean array of shape (count, vocab).
+            Exception: whatever ``guide`` raised; the loop stops at that step.
         """
         prime_ids = self.vocab.encode(prime, add_start=True)
+        expected = (count, self.vocab.size)
+        if first_mask.shape != expected or first_mask.dtype != np.bool_:
+            raise ValueError(
+                f"first_mask must be a bool array of shape {expected}, "
+                f"got {first_mask.dtype} {first_mask.shape}"
+            )
         primes = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)
         loop = self._guided_loop_function(settings)
-        self._guide = guide
-        try:
-            steps = loop(
-                primes,
-                self.model.initial_states(count),
-                tf.constant(first_mask),
-                tf.constant(settings.seed, tf.int32),
-                tf.constant(settings.max_length + 1, tf.int32),
-            )
-        finally:
-            self._guide = None
+        with self._guide_lock:
+            self._guide, self._guide_error = guide, None
+            try:
+                steps = loop(
+                    primes,
+                    self.model.initial_states(count),
+                    tf.constant(first_mask),
+                    tf.constant(settings.seed, tf.int32),
+                    tf.constant(settings.max_length + 1, tf.int32),
+                )
+            finally:
+                self._guide = None
+            if self._guide_error is not None:
+                raise self._guide_error
         return int(steps)
 
     def sample(

@@ -108,7 +108,35 @@ def test_loop_cuts_tunes_at_max_length(tiny_trained):
     texts = sample_constrained(tiny_trained, 4, settings, HEADER)
     for text in texts:
         assert len(text) <= len(HEADER) + 25
-        assert AbcState().feed(text) is None
+        state = AbcState()
+        assert state.feed(text) is None
+        assert state.can_end, text
+
+
+def test_loop_warns_about_tunes_that_cannot_end(tiny_trained, caplog):
+    # One character after the header is never a tune that may end.
+    texts = sample_constrained(tiny_trained, 2, SamplingSettings(max_length=1), HEADER)
+    assert all(len(text) == len(HEADER) + 1 for text in texts)
+    assert caplog.text.count("before it could end") == 2
+
+
+def test_guide_error_reaches_caller(tiny_trained):
+    def failing_guide(drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        raise KeyError("no such tune")
+
+    first = np.ones((2, tiny_trained.vocab.size), dtype=bool)
+    with pytest.raises(KeyError, match="no such tune"):
+        tiny_trained.sample_guided(2, SamplingSettings(max_length=40), HEADER, failing_guide, first)
+    # The sampler is usable again afterwards.
+    assert len(sample_constrained(tiny_trained, 1, SamplingSettings(max_length=20), HEADER)) == 1
+
+
+def test_guided_loop_checks_first_mask(tiny_trained):
+    wrong = np.ones((3, tiny_trained.vocab.size), dtype=bool)
+    with pytest.raises(ValueError, match="first_mask must be a bool array of shape"):
+        tiny_trained.sample_guided(
+            2, SamplingSettings(), HEADER, lambda drawn: (wrong, wrong), wrong
+        )
 
 
 def test_batch_tunes_stay_valid(untrained):

@@ -7,7 +7,10 @@ calls :class:`MachineGuide` on the host with the drawn ids; the guide
 advances the state machines and returns the next step's mask (batch,
 vocab). A tune ends when it draws the end-of-tune marker, which the mask
 allows only where the tune may end. A tune that reaches ``max_length``
-first is cut at the last point where it could have ended, so it stays valid.
+first is cut at the last point where it could have ended, so it stays
+valid. Only a tune that reaches ``max_length`` before it could ever end
+(a very small ``max_length``, or a vocabulary that lacks a character the
+state machine needs) comes back unfinished, with a warning.
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ class MachineGuide:
             # NOTE: a vocabulary can lack a character the state machine needs,
             # as a tiny corpus without "C" cannot finish "K:Dlo" as "K:Dloc".
             # The tune then ends where it last could, or stays invalid.
-            logger.warning("tune %d has no valid continuation; cut where it ends", tune)
+            logger.warning("tune %d has no valid continuation; it ends where it last could", tune)
             mask = self.table.end_only
         self.masks[tune] = mask
 
@@ -133,6 +136,13 @@ class MachineGuide:
             if machine.mode != "end" and cut is not None:
                 logger.debug("tune %d did not end by itself; cut where it could end", tune)
                 characters = characters[:cut]
+            elif machine.mode != "end":
+                logger.warning(
+                    "tune %d reached %d characters before it could end and is left unfinished; "
+                    "raise the maximum length",
+                    tune,
+                    len(characters),
+                )
             texts.append(prime + "".join(characters))
         return texts
 
@@ -149,7 +159,9 @@ def sample_constrained(
     """Sample ``count`` tunes that the state machine accepts, each starting with ``prime``.
 
     Returns:
-        The tunes' texts, primer included.
+        The tunes' texts, primer included. Each can end where it stops,
+        except a tune that reached ``settings.max_length`` before it ever
+        could, which a warning names.
 
     Raises:
         UnknownCharacterError: the primer contains characters outside the vocabulary.
