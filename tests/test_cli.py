@@ -1,6 +1,7 @@
 """Command-line parsing shared by every command."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -78,8 +79,13 @@ def test_resume_rejects_changed_settings(tmp_path, capsys):
     assert main([*first, "--output-dir", str(tmp_path), "--resume", run]) == 0
     assert "nothing to train" in capsys.readouterr().out
 
-    status = main(["train", "--resume", run, "--epochs", "5", "--units", "64"])
+    # The same file named by a relative path is the same data.
+    relative = os.path.relpath(tiny)
+    assert main(["train", "--resume", run, "--data", relative, "--batch-size", "4"]) == 0
+    capsys.readouterr()
+
+    status = main(["train", "--resume", run, "--epochs", "5", "--units", "64", "--seed", "7"])
     assert status == 2
     error = capsys.readouterr().err
-    assert "cannot change --epochs (saved: 1), --units (saved: 32)" in error
+    assert "cannot change --epochs (saved: 1), --seed (saved: 0), --units (saved: 32)" in error
     assert "Traceback" not in error

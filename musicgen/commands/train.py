@@ -53,11 +53,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     training.add_argument("--batch-size", type=int, help="training windows per step")
     training.add_argument("--seq-len", type=int, help="characters per training window")
     training.add_argument("--lr", type=float, help="peak learning rate of Adam")
-    training.add_argument("--seed", type=int, default=0, help="seed of split, weights and shuffle")
+    training.add_argument("--seed", type=int, help="seed of split, weights and shuffle (default 0)")
     training.add_argument(
         "--validation-fraction",
         type=float,
-        default=0.05,
         help="share of tunes held out for validation (default 0.05)",
     )
     training.add_argument(
@@ -134,7 +133,7 @@ def main(args: argparse.Namespace) -> int:
         config = None
         run = None
 
-    data = list(config.data) if config else (args.data or [DEFAULT_CORPUS])
+    data = list(config.data) if config else _sources(args.data or [DEFAULT_CORPUS])
     corpus = load_corpus(data)
     for line in corpus.report.lines():
         print(line)
@@ -268,12 +267,23 @@ def _default_preset() -> str:
     return "cpu"
 
 
-# Options without a default, and the part of TrainConfig each one sets.
+# Options without a default, and whether each sets a field of the model's
+# settings (config.model) rather than of the training settings (config).
 _RUN_SETTINGS = {
-    "data": "", "preset": "", "epochs": "", "batch_size": "", "seq_len": "", "lr": "",
-    "jit_compile": "", "cell": "model", "layers": "model", "units": "model",
-    "embedding": "model", "dropout": "model",
+    "data": False, "preset": False, "epochs": False, "batch_size": False, "seq_len": False,
+    "lr": False, "seed": False, "validation_fraction": False, "patience": False,
+    "precision": False, "jit_compile": False, "cell": True, "layers": True, "units": True,
+    "embedding": True, "dropout": True,
 }  # fmt: skip
+
+
+def _sources(items: list[str]) -> list[str]:
+    """Return the ``--data`` items with files and folders as absolute paths.
+
+    A run saves them this way, so that ``--resume`` reads the same files
+    from any working folder.
+    """
+    return [item if item in BUNDLED_CORPORA else str(Path(item).resolve()) for item in items]
 
 
 def _reject_changed_settings(args: argparse.Namespace, config: TrainConfig) -> None:
@@ -283,13 +293,20 @@ def _reject_changed_settings(args: argparse.Namespace, config: TrainConfig) -> N
     to the saved settings pass.
     """
     changed = []
-    for name, part in _RUN_SETTINGS.items():
+    for name, in_model in _RUN_SETTINGS.items():
         given = getattr(args, name)
         if given is None:
             continue
-        saved = getattr(config.model if part else config, name)
-        if (tuple(given) if name == "data" else given) != saved:
-            changed.append(f"--{name.replace('_', '-')} (saved: {saved})")
+        saved = getattr(config.model if in_model else config, name)
+        if name == "data":
+            # Runs saved before paths were made absolute hold them as written.
+            given = tuple(_sources(given))
+            saved = tuple(_sources(list(saved)))
+            shown = ", ".join(saved)
+        else:
+            shown = str(saved)
+        if given != saved:
+            changed.append(f"--{name.replace('_', '-')} (saved: {shown})")
     if changed:
         raise UserError(
             f"--resume continues a run with the settings in its config.json, so it cannot "
