@@ -166,3 +166,31 @@ def test_convert_restores_garbage_collector_thresholds(tmp_path):
     before = gc.get_threshold()
     assert main(["convert", str(make_book(tmp_path)), "-o", str(tmp_path / "out")]) == 0
     assert gc.get_threshold() == before
+
+
+def test_single_file_output_creates_its_folder(tmp_path):
+    book = make_book(tmp_path)
+    target = tmp_path / "new" / "folder" / "one.mid"
+    assert main(["convert", str(book), "--tune", "1", "-o", str(target)]) == 0
+    assert mido.MidiFile(str(target)).tracks
+
+
+def test_unwritable_output_is_one_line_error(tmp_path, capsys):
+    book = make_book(tmp_path)
+    (tmp_path / "file").write_text("not a folder")
+    assert main(["convert", str(book), "-o", str(tmp_path / "file" / "out")]) == 2
+    error = capsys.readouterr().err
+    assert "cannot create the output folder" in error
+    assert "Not a directory" in error
+    assert "Traceback" not in error
+
+
+def test_output_blocked_by_folder_names_the_file(tmp_path, capsys):
+    book = make_book(tmp_path)
+    out = tmp_path / "out"
+    (out / "jigs_X2.mid").mkdir(parents=True)
+    assert main(["convert", str(book), "-o", str(out), "--force"]) == 2
+    error = capsys.readouterr().err
+    assert f"cannot write {out / 'jigs_X2.mid'}" in error
+    assert "1 files were written before it" in error
+    assert "Traceback" not in error

@@ -282,16 +282,29 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--jobs {args.jobs} is invalid; use 1 or more")
     options = _Options(args.strict, frozenset(args.tune or ()), args.program, args.accompaniment)
     books = _convert_all(find_abc_files(args.paths), options, args.jobs)
-    if args.output is not None and args.output.suffix.lower() not in (".mid", ".midi"):
-        args.output.mkdir(parents=True, exist_ok=True)
     jobs = _plan(args.output, books, args.force)
+    if args.output is not None and jobs:
+        single = args.output.suffix.lower() in (".mid", ".midi")
+        folder = args.output.parent if single else args.output
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UserError(
+                f"cannot create the output folder {folder}: {error.strerror}"
+            ) from error
     failed = [error for book in books for error in book.errors]
     for failure in failed:
         logger.error("%s", failure)
     sources = {id(tune): book.path for book in books for tune in book.tunes}
-    for job in jobs:
+    for written, job in enumerate(jobs):
         _report_warnings(sources[id(job.tune)], job.tune)
-        _write_file(job.target, job.tune.data)
+        try:
+            _write_file(job.target, job.tune.data)
+        except OSError as error:
+            raise UserError(
+                f"cannot write {job.target}: {error.strerror}; {written} files were written "
+                "before it, and no other file was changed"
+            ) from error
     where = (
         f"written to {args.output}" if args.output is not None else "written beside each tunebook"
     )
