@@ -4,6 +4,7 @@ Commands:
   train      train a model on ABC tunes (default: the bundled O'Neill's collection)
   generate   sample tunes from the newest trained run and from the same model untrained
   convert    convert ABC files to MIDI without any model
+  evaluate   measure a trained run's tunes against real and untrained ones
 
 Run ``python -m musicgen COMMAND --help`` for the options of one command.
 """

@@ -88,9 +88,11 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "seq_len"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if not 0.0 <= self.validation_fraction <= 0.5:
+        # Early stopping and the best checkpoint need validation tunes.
+        if not 0.0 < self.validation_fraction <= 0.5:
             raise ValueError(
-                f"validation_fraction must be between 0 and 0.5, got {self.validation_fraction}"
+                "validation_fraction must be above 0 and at most 0.5, "
+                f"got {self.validation_fraction}"
             )
         if self.lr <= 0:
             raise ValueError(f"lr must be above 0, got {self.lr}")

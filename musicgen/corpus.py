@@ -164,7 +164,7 @@ def load_corpus(inputs: Sequence[str]) -> Corpus:
     seen: set[str] = set()
     for path in resolve_inputs(inputs):
         report.files += 1
-        for raw in split_tunebook(_read_text(path), source=path.name):
+        for raw in split_tunebook(read_abc_text(path), source=path.name):
             report.read += 1
             text, reason = clean_tune(raw)
             if reason is None and _body_key(text) in seen:
@@ -179,7 +179,12 @@ def load_corpus(inputs: Sequence[str]) -> Corpus:
     return Corpus(tunes, report)
 
 
-def _read_text(path: Path) -> str:
+def read_abc_text(path: Path) -> str:
+    """Read an ABC file as UTF-8, or as Latin-1 when it is not valid UTF-8.
+
+    Raises:
+        UserError: the file cannot be read.
+    """
     try:
         data = path.read_bytes()
     except OSError as error:

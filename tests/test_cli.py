@@ -39,7 +39,8 @@ def test_missing_input_file_is_one_line_error(tmp_path, capsys):
         (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
         (["--epochs", "0"], "--epochs must be at least 1, got 0"),
         (["--seq-len", "0"], "--seq-len must be at least 1, got 0"),
-        (["--validation-fraction", "1.5"], "--validation-fraction must be between 0 and 0.5"),
+        (["--validation-fraction", "1.5"], "--validation-fraction must be above 0 and at most 0.5"),
+        (["--validation-fraction", "0"], "--validation-fraction must be above 0 and at most 0.5"),
         (["--lr", "-1"], "--lr must be above 0"),
     ],
 )
@@ -63,7 +64,10 @@ def test_resumed_train_reports_its_own_epochs(tmp_path, capsys):
     config["epochs"] = 2  # as if the first call had been stopped after epoch 1 of 2
     (run / "config.json").write_text(json.dumps(config))
     assert main(["train", "--resume", str(run)]) == 0
-    assert "trained epochs 2 to 2 in" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "trained epochs 2 to 2 in" in output
+    # The run is outside ./outputs, so the hint names it.
+    assert f"next: python -m musicgen generate --run {run}" in output
     assert main(["train", "--resume", str(run)]) == 0
     assert "nothing to train" in capsys.readouterr().out
 

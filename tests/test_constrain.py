@@ -99,6 +99,10 @@ def test_syntax_accepts_rare_forms(text):
         ("K:Dmix", "=c\nAB"),
         ("Q:1/4", " =50\nK:D\nAB"),
         ("K:D\nAB||[", '"Coda" AB|]'),
+        # Chords and grace groups stop at four notes, and a chord has no spaces.
+        ("T:t\nM:4/4\nL:1/8\nK:D\n[DFAd", "f]2 AB|"),
+        ("T:t\nM:4/4\nL:1/8\nK:D\n[DF", " A]2 AB|"),
+        ("T:t\nM:4/4\nL:1/8\nK:D\n{gfed", "c}B2 AB|"),
     ],
 )
 def test_style_rejects_rare_forms(valid, rest):

@@ -194,3 +194,28 @@ def test_output_blocked_by_folder_names_the_file(tmp_path, capsys):
     assert f"cannot write {out / 'jigs_X2.mid'}" in error
     assert "1 files were written before it" in error
     assert "Traceback" not in error
+
+
+def test_single_file_output_shows_strict_failure(tmp_path, capsys):
+    book = make_book(tmp_path, text="X:3\nT:Broken\nK:C\nc A/0 d|\n")
+    assert main(["convert", str(book), "--strict", "-o", str(tmp_path / "x.mid")]) == 1
+    output = capsys.readouterr().out
+    assert "converted 0 tunes, 1 failed, nothing written" in output
+    assert "invalid note length '/0'" in output
+    assert not (tmp_path / "x.mid").exists()
+
+
+def test_single_file_output_names_missing_tune(tmp_path, capsys):
+    book = make_book(tmp_path)
+    assert main(["convert", str(book), "--tune", "9", "-o", str(tmp_path / "x.mid")]) == 1
+    assert "no tune with X:9 in the given files" in capsys.readouterr().out
+
+
+def test_latin1_tunebook_keeps_its_title(tmp_path):
+    # A file that is not valid UTF-8 is read as Latin-1, as corpora are.
+    book = tmp_path / "old.abc"
+    book.write_bytes("X:1\nT:Café\nK:C\ncde|\n".encode("latin-1"))
+    assert main(["convert", str(book), "-o", str(tmp_path / "out")]) == 0
+    midi = mido.MidiFile(str(tmp_path / "out" / "old_X1.mid"))
+    names = [m.name for t in midi.tracks for m in t if m.type == "track_name"]
+    assert "Café" in names

@@ -139,7 +139,8 @@ def test_top_p_keeps_smallest_set_reaching_p():
 
 
 def test_sampling_settings_reject_bad_values():
-    with pytest.raises(ValueError, match="temperature must be above 0"):
-        SamplingSettings(temperature=0)
+    for temperature in (0.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="temperature must be a number above 0"):
+            SamplingSettings(temperature=temperature)
     with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
         SamplingSettings(top_p=0)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from musicgen.abc import AbcError, AbcWarning
 from musicgen.abc.parser import iter_tunebook
+from musicgen.corpus import read_abc_text
 from musicgen.errors import UserError
 from musicgen.files import write_bytes_atomic
 from musicgen.midi import midi_bytes
@@ -186,12 +187,7 @@ def convert_book(path: Path, text: str, options: _Options) -> _Book:
 
 
 def _convert_all(files: list[Path], options: _Options, jobs: int) -> list[_Book]:
-    texts = []
-    for path in files:
-        try:
-            texts.append(path.read_text(encoding="utf-8", errors="replace"))
-        except OSError as error:
-            raise UserError(f"cannot read {path}: {error.strerror}") from error
+    texts = [read_abc_text(path) for path in files]
     tunes = sum(text.count("\nX:") + text.startswith("X:") for text in texts)
     if jobs <= 1 or len(files) == 1 or tunes < PARALLEL_FROM_TUNES:
         return [convert_book(path, text, options) for path, text in zip(files, texts, strict=True)]
@@ -206,7 +202,7 @@ def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
     """Choose the output path of each tune and check that none would be replaced."""
     single_file = output is not None and output.suffix.lower() in (".mid", ".midi")
     count = sum(len(book.tunes) for book in books)
-    if single_file and count != 1:
+    if single_file and count > 1:
         raise UserError(
             f"-o {output} names one file but {count} tunes converted; "
             "pass a folder to -o, or choose one tune with --tune"
@@ -305,9 +301,12 @@ def main(args: argparse.Namespace) -> int:
                 f"cannot write {job.target}: {error.strerror}; {written} files were written "
                 "before it, and no other file was changed"
             ) from error
-    where = (
-        f"written to {args.output}" if args.output is not None else "written beside each tunebook"
-    )
+    if not jobs:
+        where = "nothing written"
+    elif args.output is not None:
+        where = f"written to {args.output}"
+    else:
+        where = "written beside each tunebook"
     noun = "tune" if len(jobs) == 1 else "tunes"
     print(f"converted {len(jobs)} {noun}, {len(failed)} failed, {where}")
     found = {tune.reference for book in books for tune in book.tunes}

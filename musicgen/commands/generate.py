@@ -71,7 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("constrained", "plain"),
         default="constrained",
         help="how the trained model samples: 'constrained' masks, before every character, "
-        "what would break strict ABC or the bar lengths, and takes 2 to 3 times as long; "
+        "what would break strict ABC or the bar lengths, and takes up to about 2 times as "
+        "long; "
         "'plain' draws freely (default constrained)",
     )
     parser.add_argument(

@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     training.add_argument(
         "--validation-fraction",
         type=float,
-        help="share of tunes held out for validation (default 0.05)",
+        help="share of tunes held out for validation, above 0 and at most 0.5 (default 0.05)",
     )
     training.add_argument(
         "--patience",
@@ -201,7 +201,10 @@ def _train_and_report(
         f"({result.best_val_loss / 0.6931471805599453:.3f} bits/char)"
     )
     print(f"model: {run.best_model}")
-    if Path(args.output_dir) == DEFAULT_OUTPUTS:
+    outputs = run.root.parent.parent  # a run lives in OUTPUTS/runs/NAME
+    if args.resume and outputs.resolve() != Path(args.output_dir).resolve():
+        print(f"next: python -m musicgen generate --run {run.root}")
+    elif Path(args.output_dir) == DEFAULT_OUTPUTS:
         print("next: python -m musicgen generate")
     else:
         print(f"next: python -m musicgen generate --output-dir {args.output_dir}")

@@ -56,6 +56,7 @@ With ``enforce_style`` the machine keeps to the forms the corpora use most:
   bar metrics would not add up;
 * at most one space and one decoration in a row, and a decoration, grace
   group or slur followed by a note;
+* chords and grace groups of at most four notes, with no spaces in a chord;
 * slurs one deep and closed before the end, and a tie only right after
   its note;
 * a line continuation ``\\`` only at a line end, and no two bar lines in a
@@ -103,6 +104,9 @@ __all__ = ["END", "AbcState"]
 # often in music, so it is cached by their values.
 _ALLOWED_CACHE: dict[tuple[object, ...], frozenset[str]] = {}
 _CACHE_SIZE = 200_000
+# Notes in one chord or grace group at most, under enforce_style. Without a
+# limit a sampled chord can grow until the tune reaches its maximum length.
+MAX_GROUP_NOTES = 4
 # Modes whose allowed set depends on whether the token is empty, not on its text.
 _TEXT_MODES = frozenset(("quote", "deco"))
 
@@ -173,7 +177,7 @@ class AbcState(Transitions):
             self.after_decoration, self.slur_open, self.bar_in_line, self.meter, self.unit,
             self.time, self.required, self.bars_done > 0, self.has_note, self.tie_pending,
             self.tie_target, self.last, self.broken, self.tuplet, self.chord_first,
-            self.group_notes > 0, self.repeat_open,
+            min(self.group_notes, MAX_GROUP_NOTES), self.repeat_open,
             # _closing, inlined because this runs for every character.
             self.max_bars > 0 and self.bars_done >= self.max_bars,
         )  # fmt: skip
@@ -298,7 +302,12 @@ class AbcState(Transitions):
         return frozenset(allowed)
 
     def _allowed_chord(self) -> frozenset[str]:
-        allowed = NOTE_STARTS | {" "} if self.enforce_style else NOTE_STARTS | {" ", '"'}
+        if not self.enforce_style:
+            allowed = NOTE_STARTS | {" ", '"'}
+        elif self.group_notes >= MAX_GROUP_NOTES:
+            return frozenset("]")
+        else:
+            allowed = NOTE_STARTS
         return allowed | {"]"} if self.group_notes else allowed
 
     def _allowed_grace(self) -> frozenset[str]:
@@ -307,6 +316,8 @@ class AbcState(Transitions):
             allowed.add("/")
         if self.group_notes:
             allowed.add("}")
+        if self.enforce_style and self.group_notes >= MAX_GROUP_NOTES:
+            return frozenset("}")
         return frozenset(allowed)
 
     def _allowed_quote(self) -> frozenset[str]:
