@@ -93,3 +93,11 @@ def test_resume_rejects_changed_settings(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "cannot change --epochs (saved: 1), --seed (saved: 0), --units (saved: 32)" in error
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize("command", [["generate", "--run"], ["train", "--resume"]])
+def test_missing_run_folder_is_not_found(tmp_path, capsys, command):
+    assert main([*command, str(tmp_path / "nowhere")]) == 2
+    error = capsys.readouterr().err
+    assert f"run folder {tmp_path / 'nowhere'} not found" in error
+    assert "Traceback" not in error

@@ -364,3 +364,14 @@ def test_generate_rejects_invalid_key(tiny_run, tmp_path, capsys):
     arguments = ["generate", "--run", str(tiny_run.root), "--output-dir", str(tmp_path)]
     assert main([*arguments, "--key", "Dx"]) == 2
     assert "invalid mode 'x'" in capsys.readouterr().err
+
+
+def test_generate_rejected_primer_leaves_no_folder(tiny_run, tmp_path, capsys):
+    arguments = ["generate", "--run", str(tiny_run.root), "--output-dir", str(tmp_path)]
+    assert main([*arguments, "--meter", "7/9"]) == 2
+    # The tiny corpus has no 7 or 9, so the vocabulary check rejects the meter.
+    assert "--meter, --key or --rhythm contains characters" in capsys.readouterr().err
+    # 6/6 is in the vocabulary but not among the meters the state machine writes.
+    assert main([*arguments, "--meter", "6/6"]) == 2
+    assert "--prime, --meter, --key or --rhythm" in capsys.readouterr().err
+    assert not (tmp_path / "generated").exists()

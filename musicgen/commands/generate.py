@@ -123,24 +123,22 @@ def main(args: argparse.Namespace) -> int:
     prime = header + args.prime.replace("\\n", "\n")
     config = TrainConfig.load(run.config)
     vocab = Vocabulary.load(run.vocab)
-    unknown = vocab.unknown_characters(prime)
-    if unknown:
-        raise UserError(str(UnknownCharacterError(unknown, what="--prime")))
+    for text, options in ((header, "--meter, --key or --rhythm"), (prime, "--prime")):
+        unknown = vocab.unknown_characters(text)
+        if unknown:
+            raise UserError(str(UnknownCharacterError(unknown, what=options)))
 
     print(f"run: {run.root}")
     trained_model = load_model(str(run.best_model))
     seed_everything(args.seed)
     untrained_model = build_model(config.model)
 
-    folder = fresh_directory(
-        args.output_dir / "generated", f"{time.strftime('%Y%m%d-%H%M%S')}-{run.root.name}"
-    )
     drawing = f"temperature {settings.temperature}"
     if settings.top_k:
         drawing += f", top-k {settings.top_k}"
     if settings.top_p < 1:
         drawing += f", top-p {settings.top_p}"
-    sides = []
+    sampled = []
     for name, model, sampling in (
         ("trained", trained_model, args.sampling),
         ("untrained", untrained_model, args.untrained_sampling),
@@ -151,8 +149,17 @@ def main(args: argparse.Namespace) -> int:
             )
         except InvalidPrimerError as error:
             raise UserError(f"--prime, --meter, --key or --rhythm: {error}") from error
-        mode = f"{sampling} sampling, {drawing}"
-        sides.append(write_side(name, mode, samples, folder / name, program=args.program))
+        sampled.append((name, f"{sampling} sampling, {drawing}", samples))
+
+    # The folder is made only once both sides have sampled, so a failed
+    # command leaves no empty folder behind.
+    folder = fresh_directory(
+        args.output_dir / "generated", f"{time.strftime('%Y%m%d-%H%M%S')}-{run.root.name}"
+    )
+    sides = [
+        write_side(name, mode, samples, folder / name, program=args.program)
+        for name, mode, samples in sampled
+    ]
 
     _print_summary(sides, args.count)
     if args.wav:

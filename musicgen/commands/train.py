@@ -319,6 +319,8 @@ def _reject_changed_settings(args: argparse.Namespace, config: TrainConfig) -> N
 
 def _run_to_resume(resume: str, outputs: Path) -> RunPaths:
     if resume != "latest":
+        if not Path(resume).is_dir():
+            raise UserError(f"run folder {resume} not found; pass a folder under outputs/runs")
         run = RunPaths(Path(resume))
     else:
         runs = sorted((outputs / "runs").glob("*/last.keras"), key=lambda p: p.stat().st_mtime)
