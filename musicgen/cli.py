@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -104,15 +105,38 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     if verbose < 2:
         # TensorFlow's C++ start-up messages, such as "failed call to cuInit" on a
         # machine without a GPU, are noise to users of the command line.
-        import os
-
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+# Commands that import TensorFlow.
+_TENSORFLOW_COMMANDS = frozenset(("train", "generate", "evaluate"))
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's standard error closed, then reopen it.
+
+    TensorFlow 2.21 prints absl and oneDNN lines while it loads, whatever
+    TF_CPP_MIN_LOG_LEVEL says. An import error still reaches the user, as
+    the Python exception raised after standard error is back.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    silent = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(silent, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(silent)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit status."""
     args = parse_args(argv)
     configure_logging(args.verbose, args.quiet)
+    if args.command in _TENSORFLOW_COMMANDS and args.verbose < 2:
+        import_tensorflow_quietly()
     try:
         status: int = args.handler(args)
     except UserError as error:

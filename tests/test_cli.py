@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,15 @@ def test_missing_run_folder_is_not_found(tmp_path, capsys, command):
     error = capsys.readouterr().err
     assert f"run folder {tmp_path / 'nowhere'} not found" in error
     assert "Traceback" not in error
+
+
+def test_tensorflow_start_up_lines_hidden(tmp_path):
+    # generate imports TensorFlow before it looks for the run, so its error
+    # shows whether TensorFlow's own start-up lines reach standard error.
+    command = [sys.executable, "-m", "musicgen", "generate", "--run", str(tmp_path / "nowhere")]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 2
+    assert completed.stderr.splitlines() == [
+        f"musicgen generate: error: run folder {tmp_path / 'nowhere'} not found; "
+        "pass a folder made by 'musicgen train'"
+    ]
