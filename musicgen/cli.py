@@ -115,8 +115,8 @@ _TENSORFLOW_COMMANDS = frozenset(("train", "generate", "evaluate"))
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow with the process's standard error closed, then reopen it.
 
-    TensorFlow 2.21 prints absl and oneDNN lines while it loads, whatever
-    TF_CPP_MIN_LOG_LEVEL says. An import error still reaches the user, as
+    TensorFlow 2.21 prints absl and oneDNN lines while it loads, even with
+    TF_CPP_MIN_LOG_LEVEL set to 3. An import error still reaches the user, as
     the Python exception raised after standard error is back.
     """
     sys.stderr.flush()
