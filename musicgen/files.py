@@ -11,9 +11,31 @@ from pathlib import Path
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 
-    Readers see either the old file or the whole new one, never a part.
+    Readers see either the old file or the whole new one, never a part. The
+    temporary file is named after the process and created with the
+    permissions the umask gives, so this takes half the system calls of
+    :func:`write_atomic`, which counts when converting thousands of tunes.
     """
-    write_atomic(path, lambda temporary: temporary.write_bytes(data))
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        # Left behind by an earlier process with the same id, or another
+        # thread is writing the same path: take a unique name instead.
+        write_atomic(path, lambda unique: unique.write_bytes(data))
+        return
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -242,34 +242,6 @@ def _report_warnings(source: Path, tune: _Converted) -> None:
             logger.debug("%s", warning)
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, atomically.
-
-    It makes half the system calls of :func:`musicgen.files.write_bytes_atomic`,
-    which matters for thousands of small files. The temporary name is fixed per
-    process, and the file is created with the permissions the umask gives, so
-    it needs no chmod.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except FileExistsError:
-        # Left behind by an earlier process that had the same id.
-        write_bytes_atomic(path, data)
-        return
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
 def main(args: argparse.Namespace) -> int:
     """Convert the tunes, list the ones that failed; return 0 if any converted, else 1."""
     if not 0 <= args.program <= 127:
@@ -295,7 +267,7 @@ def main(args: argparse.Namespace) -> int:
     for written, job in enumerate(jobs):
         _report_warnings(sources[id(job.tune)], job.tune)
         try:
-            _write_file(job.target, job.tune.data)
+            write_bytes_atomic(job.target, job.tune.data)
         except OSError as error:
             raise UserError(
                 f"cannot write {job.target}: {error.strerror}; {written} files were written "
