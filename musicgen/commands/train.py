@@ -9,12 +9,13 @@ last.keras (for --resume), vocab.json, config.json, history.csv and loss.png.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import tempfile
 from pathlib import Path
 
-from musicgen.config import CELLS, PRECISIONS, PRESETS, TrainConfig, build_config
+from musicgen.config import CELLS, PRECISIONS, PRESETS, ModelConfig, TrainConfig, build_config
 from musicgen.corpus import BUNDLED_CORPORA, DEFAULT_CORPUS, load_corpus
 from musicgen.errors import UserError
 from musicgen.runs import DEFAULT_OUTPUTS, RunPaths, new_run
@@ -229,23 +230,8 @@ def _config_from_args(args: argparse.Namespace, data: list[str], tunes: list) ->
 
     vocab = Vocabulary.from_texts(t.text for t in tunes)
     preset = args.preset or _default_preset()
-    overrides = {
-        "cell": args.cell,
-        "layers": args.layers,
-        "units": args.units,
-        "embedding": args.embedding,
-        "dropout": args.dropout,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "seq_len": args.seq_len,
-        "lr": args.lr,
-        "seed": args.seed,
-        "validation_fraction": args.validation_fraction,
-        "patience": args.patience,
-        "data": tuple(data),
-        "precision": args.precision,
-        "jit_compile": args.jit_compile,
-    }
+    overrides = {name: getattr(args, name) for name in _SETTING_OPTIONS}
+    overrides["data"] = tuple(data)
     try:
         return build_config(vocab.size, preset, overrides)
     except (ValueError, TypeError) as error:
@@ -270,14 +256,14 @@ def _default_preset() -> str:
     return "cpu"
 
 
-# Options without a default, and whether each sets a field of the model's
-# settings (config.model) rather than of the training settings (config).
-_RUN_SETTINGS = {
-    "data": False, "preset": False, "epochs": False, "batch_size": False, "seq_len": False,
-    "lr": False, "seed": False, "validation_fraction": False, "patience": False,
-    "precision": False, "jit_compile": False, "cell": True, "layers": True, "units": True,
-    "embedding": True, "dropout": True,
-}  # fmt: skip
+# Options that set a field of TrainConfig or of its ModelConfig. They have no
+# default, so None means "take the preset's" and a resumed run can tell
+# which ones were given.
+_SETTING_OPTIONS = (
+    "epochs", "batch_size", "seq_len", "lr", "seed", "validation_fraction", "patience",
+    "precision", "jit_compile", "cell", "layers", "units", "embedding", "dropout",
+)  # fmt: skip
+_MODEL_FIELDS = frozenset(field.name for field in dataclasses.fields(ModelConfig))
 
 
 def _sources(items: list[str]) -> list[str]:
@@ -296,11 +282,11 @@ def _reject_changed_settings(args: argparse.Namespace, config: TrainConfig) -> N
     to the saved settings pass.
     """
     changed = []
-    for name, in_model in _RUN_SETTINGS.items():
+    for name in ("data", "preset", *_SETTING_OPTIONS):
         given = getattr(args, name)
         if given is None:
             continue
-        saved = getattr(config.model if in_model else config, name)
+        saved = getattr(config.model if name in _MODEL_FIELDS else config, name)
         if name == "data":
             # Runs saved before paths were made absolute hold them as written.
             given = tuple(_sources(given))
