@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from machine import machine_line  # benchmarks/ is the script's folder
 
 from musicgen.abc import AbcError, parse_tune
 from musicgen.constrain import AbcState
@@ -154,7 +155,7 @@ def main() -> None:
         help="list the tunes of each corpus that the syntax rules reject",
     )
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(machine_line())
 
     corpora = [name for name in args.corpora.split(",") if name]
     if corpora:

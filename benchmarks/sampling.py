@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 from pathlib import Path
 
@@ -40,6 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import tensorflow as tf
+from machine import machine_line  # benchmarks/ is the script's folder
 from throughput import measure_rerun_peer, print_table  # from benchmarks/throughput.py
 
 from musicgen.config import build_config
@@ -177,7 +177,7 @@ def main() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(machine_line())
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}")
     model, vocab = load_network(args.run)
     print(f"network: {args.run or 'untrained, cpu preset'}, {model.settings}")

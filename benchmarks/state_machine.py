@@ -35,6 +35,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import machine_line  # benchmarks/ is the script's folder
+
 # The sampling rules, as the keyword arguments of AbcState.
 RULES = {"enforce_bars": True, "enforce_repeats": True, "enforce_style": True}
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,7 +146,7 @@ def main() -> None:
     if args.baseline:
         packages = {"baseline": args.baseline, "current": ROOT}
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(machine_line())
     print(f"python: {platform.python_version()}, rules: bars, repeats, style")
     for name, texts in sets.items():
         print(f"{name}: {len(texts)} texts, {sum(len(text) for text in texts):,} characters")

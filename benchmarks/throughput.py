@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -26,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 import tensorflow as tf
+from machine import machine_line  # benchmarks/ is the script's folder
 
 from musicgen.config import ModelConfig, build_config
 from musicgen.corpus import load_corpus
@@ -144,7 +144,7 @@ def main() -> None:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(machine_line())
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, preset {args.preset}")
     matmul = matmul_flops_per_second()
     rate, flops, model_config = measure_training(args.preset, args.steps)

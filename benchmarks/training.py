@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -42,6 +41,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import tensorflow as tf
+from machine import machine_line  # benchmarks/ is the script's folder
 from tensorflow.python.framework import config as framework_config
 from throughput import training_flops_per_character  # benchmarks/ is the script's folder
 
@@ -337,7 +337,7 @@ def main() -> None:
     if args.inter_threads:
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_threads)
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}")
+    print(machine_line())
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}")
     print(f"devices: {', '.join(d.name for d in tf.config.list_logical_devices())}")
     print(f"batch {args.batch_size} x {args.seq_len} characters")
