@@ -227,7 +227,7 @@ class Sampler:
 
             def advance(step, ids, states, finished):  # type: ignore[no-untyped-def]
                 # The guide and the network both read only the ids of the
-                # last step, so the host works while the network runs.
+                # last step, so TensorFlow may run the two at the same time.
                 masks, finished = ask_guide(ids)
                 logits, states = model(
                     ids[:, None], states=states, return_state=True, training=False
@@ -245,8 +245,8 @@ class Sampler:
 
     def _call_guide(self, drawn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # An exception raised here would reach the caller as TensorFlow's
-        # UnknownError. So the first one is kept, every tune reported
-        # finished to end the loop, and sample_guided raises it afterwards.
+        # UnknownError. So the first one is stored and every tune is
+        # reported finished, which ends the loop; sample_guided re-raises it.
         if self._guide is not None and self._guide_error is None:
             try:
                 return self._guide(drawn)
@@ -277,7 +277,7 @@ class Sampler:
             The number of steps taken.
 
         Raises:
-            UnknownCharacterError: the primer holds characters outside the vocabulary.
+            UnknownCharacterError: the primer contains characters outside the vocabulary.
             ValueError: ``first_mask`` is not a boolean array of shape (count, vocab).
             Exception: whatever ``guide`` raised; the loop stops at that step.
         """
@@ -327,7 +327,7 @@ class Sampler:
             reaches ``settings.max_length`` is cut there.
 
         Raises:
-            UnknownCharacterError: the primer holds characters outside the vocabulary.
+            UnknownCharacterError: the primer contains characters outside the vocabulary.
         """
         prime_ids = self.vocab.encode(prime, add_start=True)
         primes = tf.constant(np.repeat(prime_ids[None, :], count, axis=0))  # (count, prime length)

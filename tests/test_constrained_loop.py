@@ -77,19 +77,19 @@ def untrained():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_loop_equals_step_by_step(tiny_trained, seed):
+def test_loop_matches_stepwise(tiny_trained, seed):
     settings = SamplingSettings(max_length=150, seed=seed)
     expected = mask_step_by_step(tiny_trained, settings, HEADER)
     assert sample_constrained(tiny_trained, 1, settings, HEADER) == [expected]
 
 
-def test_loop_equals_step_by_step_with_top_k(tiny_trained):
+def test_loop_matches_stepwise_top_k(tiny_trained):
     settings = SamplingSettings(max_length=150, seed=4, top_k=3, temperature=1.5)
     expected = mask_step_by_step(tiny_trained, settings, HEADER)
     assert sample_constrained(tiny_trained, 1, settings, HEADER) == [expected]
 
 
-def test_loop_equals_step_by_step_untrained(untrained):
+def test_loop_matches_stepwise_untrained(untrained):
     # An untrained network draws from nearly flat logits, so the mask
     # decides most characters.
     settings = SamplingSettings(max_length=60, seed=5)
@@ -113,7 +113,7 @@ def test_loop_cuts_tunes_at_max_length(tiny_trained):
         assert state.can_end, text
 
 
-def test_loop_warns_about_tunes_that_cannot_end(tiny_trained, caplog):
+def test_loop_warns_unendable_tunes(tiny_trained, caplog):
     # One character after the header is never a tune that may end.
     texts = sample_constrained(tiny_trained, 2, SamplingSettings(max_length=1), HEADER)
     assert all(len(text) == len(HEADER) + 1 for text in texts)

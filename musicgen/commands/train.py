@@ -283,19 +283,19 @@ def _reject_changed_settings(args: argparse.Namespace, config: TrainConfig) -> N
     """
     changed = []
     for name in ("data", "preset", *_SETTING_OPTIONS):
-        given = getattr(args, name)
-        if given is None:
+        requested = getattr(args, name)
+        if requested is None:
             continue
         saved = getattr(config.model if name in _MODEL_FIELDS else config, name)
         if name == "data":
-            # Runs saved before paths were made absolute hold them as written.
-            given = tuple(_sources(given))
+            # Runs saved before paths were made absolute contain them as written.
+            requested = tuple(_sources(requested))
             saved = tuple(_sources(list(saved)))
-            shown = ", ".join(saved)
+            saved_text = ", ".join(saved)
         else:
-            shown = str(saved)
-        if given != saved:
-            changed.append(f"--{name.replace('_', '-')} (saved: {shown})")
+            saved_text = str(saved)
+        if requested != saved:
+            changed.append(f"--{name.replace('_', '-')} (saved: {saved_text})")
     if changed:
         raise UserError(
             f"--resume continues a run with the settings in its config.json, so it cannot "

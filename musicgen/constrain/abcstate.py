@@ -167,7 +167,7 @@ class AbcState(Transitions):
             self.mode == "value" and self.field not in self.field_values
         ):
             # Free text (a title, a string, a long decoration) allows the
-            # same characters whatever it says, once it is not empty.
+            # same characters whatever its content, once it is not empty.
             token = bool(token)
         return (
             self.enforce_bars, self.enforce_repeats, self.enforce_style, self.lengths,

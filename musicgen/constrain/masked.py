@@ -98,9 +98,9 @@ class MachineGuide:
             machine = self.machines[tune]
             token = tokens[ids[tune]]
             if token == END:
-                # The mask allows the end marker only where the tune may end,
-                # or alone when the tune has no valid continuation; that
-                # tune is cut where it last could end.
+                # The mask allows the end marker where the tune may end. It
+                # also allows it alone when the tune has no valid
+                # continuation, and then the tune is cut where it last could end.
                 if machine.can_end:
                     machine.step(END)
                 self.finished[tune] = True
@@ -167,7 +167,7 @@ def sample_constrained(
         UnknownCharacterError: the primer contains characters outside the vocabulary.
         InvalidPrimerError: the state machine rejects a character of the primer.
     """
-    sampler.vocab.encode(prime)  # unknown characters first, since no machine can help there
+    sampler.vocab.encode(prime)  # unknown characters first: that error lists them all
     machines = []
     for _ in range(count):
         # A new machine fed the primer is cheaper than a deep copy of one.
