@@ -56,6 +56,8 @@ _NOTE_FULL = re.compile(
     r"(\^\^|__|\^\d*/\d*|_\d*/\d*|\^|_|=)?([A-Ga-g])([',]*)(\d*(?:/+\d*)*)(\.?-)?"
 )
 _NOTE_STARTS = frozenset("ABCDEFGabcdefg^_=")
+# ABC 2.1 section 4.19: the first character of an annotation gives its place.
+_PLACEMENTS = frozenset("^_<>@")
 _BAR = re.compile(r":*\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
 _ENDING = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
 _TUPLET = re.compile(r"\((\d+)(?::(\d*)(?::(\d*))?)?")
@@ -155,7 +157,7 @@ class LineLexer:
         elif char in self.symbols and not self.text.startswith(".(", start):
             self.index += 1
             self.tokens.append(
-                DecorationToken(self.line, column, self.symbols[char], self._attached())
+                DecorationToken(self.line, column, self.symbols[char], *self._placement())
             )
         elif char == "{":
             self.read_grace()
@@ -177,12 +179,23 @@ class LineLexer:
             self.problem(UnexpectedCharacterError, f"unexpected character {char!r}, skipped")
             self.index += 1
 
-    def _attached(self) -> bool:
-        """Return True when a note, chord, rest or one-character decoration comes next."""
+    def _placement(self) -> tuple[bool, bool]:
+        """Return whether the decoration just read is attached, and whether a note follows.
+
+        ABC 2.1 section 4.20 writes a note's decorations and annotations
+        right before its accidentals and note, after any grace notes, chord
+        symbol and slur or tuplet opening. So a decoration is attached when a
+        note, chord, rest, decoration or annotation comes next. The second
+        value is True only when a note, chord, rest or one-character
+        decoration comes next, which is what abc2midi requires.
+        """
         if self.index >= len(self.text):
-            return False
+            return False, False
         char = self.text[self.index]
-        return char in "[zxZX" or char in self.symbols or bool(_NOTE.match(self.text, self.index))
+        if char in "[zxZX" or char in self.symbols or _NOTE.match(self.text, self.index):
+            return True, True
+        annotation = char == '"' and self.text[self.index + 1 : self.index + 2] in _PLACEMENTS
+        return char in "!+" or annotation, False
 
     def read_length(self) -> Ratio:
         """Read the length after a note or rest; report and use 1 when it is invalid."""
@@ -344,7 +357,7 @@ class LineLexer:
             return
         self.index = end + 1
         text = self.text[start + 1 : end]
-        if text and text[0] not in "^_<>@":
+        if text and text[0] not in _PLACEMENTS:
             self.tokens.append(ChordSymbolToken(self.line, start + 1, text))
 
     def read_long_decoration(self, mark: str) -> None:
@@ -362,7 +375,7 @@ class LineLexer:
         name = self.text[self.index + 1 : end]
         column = self.index + 1
         self.index = end + 1
-        self.tokens.append(DecorationToken(self.line, column, name, self._attached()))
+        self.tokens.append(DecorationToken(self.line, column, name, *self._placement()))
 
     def read_grace(self) -> None:
         """Read a grace group ``{ag}`` or ``{/g}``."""

@@ -91,6 +91,9 @@ class Performer(PitchTracker):
     _tuplet: Tuplet | None = None
     _broken: Broken | None = None
     _last: NoteEvent | None = None
+    # The written length of _last in ticks, before tuplets, broken rhythm and
+    # fermatas; None for a chord.
+    _last_written: int | None = None
     # The note a "-" ties: the last one, even across a broken rhythm as in "d>-c".
     _tie_target: NoteEvent | None = None
     _decorations: list[str] = field(default_factory=list)
@@ -111,8 +114,14 @@ class Performer(PitchTracker):
         if isinstance(token, (NoteToken, ChordToken, RestToken)):
             self.add_note(token)
         elif isinstance(token, DecorationToken):
-            detached = not token.attached and q.DETACHED_DECORATION in self.quirks
-            if not detached or token.name in DYNAMICS:
+            # ABC 2.1 section 4.20 does not say which note a decoration marks
+            # when something else comes between them, such as a space or a
+            # slur in "~(G2 F2)"; it then marks none, as in abc2midi. A
+            # dynamic still sets the velocity of the notes after it.
+            dropped = not token.attached or (
+                not token.before_note and q.DECORATION_CHAIN in self.quirks
+            )
+            if not dropped or token.name in DYNAMICS:
                 self._decorate(token.name)
         elif isinstance(token, BrokenRhythmToken):
             self._break_rhythm(token)
@@ -237,10 +246,12 @@ class Performer(PitchTracker):
             event.chord_symbol, self._chord_symbol = self._chord_symbol, None
         if self._tied or tied:
             self._remember_ties(sounds)
+        written = None if isinstance(token, ChordToken) else ticks
         if self._broken is not None or self._tuplet is not None:
-            self._apply_rhythm(event)
+            self._apply_rhythm(event, written)
         self.events.append(event)
         self._last = event
+        self._last_written = written
         self._tie_target = event
 
     def _apply_decorations(self, event: NoteEvent, token: Token) -> None:
@@ -261,18 +272,24 @@ class Performer(PitchTracker):
             # A trill or roll keeps its note's full length, as abc2midi plays it.
             event.staccato = bool(names & STACCATO)
 
-    def _apply_rhythm(self, event: NoteEvent) -> None:
+    def _apply_rhythm(self, event: NoteEvent, written: int | None) -> None:
         if self._tuplet is not None:
             event.scale(self._tuplet.factor)
             self._tuplet.remaining -= 1
             if self._tuplet.remaining <= 0:
                 self._tuplet = None
         broken, self._broken = self._broken, None
-        if broken is not None and not (
-            q.BROKEN_RHYTHM in self.quirks and felt_length(broken.first) != felt_length(event)
+        if broken is None:
+            return
+        if (
+            broken.first_written is not None
+            and written is not None
+            and (broken.first_written != written or q.BROKEN_RHYTHM in self.quirks)
+            and felt_length(broken.first) != felt_length(event)
         ):
-            broken.first.scale(broken.first_factor)
-            event.scale(broken.second_factor)
+            return
+        broken.first.scale(broken.first_factor)
+        event.scale(broken.second_factor)
 
     def _add_multi_rest(self, token: MultiRestToken) -> None:
         meter = self.state.meter
@@ -339,6 +356,11 @@ class Performer(PitchTracker):
 
     # ABC 2.1 section 4.4: a>b makes a 3/2 and b 1/2 of their lengths, >> 7/4
     # and 1/4, >>> 15/8 and 1/8; "<" mirrors it. Both change once b is read.
+    # Between notes of unequal written lengths the standard leaves the result
+    # undefined ("should be avoided"). The converter then does what abc2midi
+    # 4.84 does: a pair with a chord changes all the same, and two notes or
+    # rests change only when they are equal once staccato halves a note and
+    # a fermata doubles it (see felt_length).
     def _break_rhythm(self, token: BrokenRhythmToken) -> None:
         if self._last is None or not 1 <= token.count <= 3:
             reason = "has no note before it" if self._last is None else "has more than three marks"
@@ -353,7 +375,7 @@ class Performer(PitchTracker):
         power = 2**token.count
         short, long = (1, power), (2 * power - 1, power)
         first, second = (long, short) if token.direction > 0 else (short, long)
-        self._broken = Broken(self._last, first, second)
+        self._broken = Broken(self._last, self._last_written, first, second)
         self._last = None
 
     def _tie_last(self, token: TieToken) -> None:

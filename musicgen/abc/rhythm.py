@@ -27,9 +27,10 @@ class Tuplet:
 
 @dataclass(slots=True)
 class Broken:
-    """A broken rhythm waiting for its second note."""
+    """A broken rhythm waiting for its second note; ``first_written`` is None for a chord."""
 
     first: NoteEvent
+    first_written: int | None
     first_factor: Ratio
     second_factor: Ratio
 
@@ -57,5 +58,10 @@ def new_tuplet(
 
 
 def felt_length(event: NoteEvent) -> int:
-    """Return the length abc2midi compares for a broken rhythm: staccato halves it."""
+    """Return the length abc2midi compares for a broken rhythm: staccato halves it.
+
+    It includes a fermata's lengthening. So abc2midi leaves ``A>.B`` and
+    ``HA>B`` unbroken although both notes are written equal, and breaks
+    ``.A2>B``.
+    """
     return event.advance // 2 if event.staccato else event.advance

@@ -147,14 +147,17 @@ class FieldToken:
 class DecorationToken:
     """A decoration such as ``!p!``, ``.`` or ``~``, by name; it applies to what follows.
 
-    ``attached`` is False when something other than a note, chord, rest or
-    another decoration follows it, such as a space or a slur ``(``.
+    ``attached`` is False when something other than a note, chord, rest,
+    decoration or annotation follows it, such as a space or a slur ``(``;
+    ``before_note`` is True only when a note, chord, rest or one-character
+    decoration follows it.
     """
 
     line: int
     column: int
     name: str
     attached: bool = True
+    before_note: bool = True
 
 
 @dataclass(slots=True)
