@@ -57,6 +57,17 @@ def test_lenient_warns_with_position(text, kind, line, column, words):
     assert words in first.message
 
 
+@pytest.mark.parametrize(
+    ("text", "repair"),
+    [("X:1\nK:H#\nabc|", "; used C major"), ("X:1\nK:C\nab ; c|", "; skipped")],
+)
+def test_only_lenient_messages_name_the_repair(text, repair):
+    with pytest.raises(AbcError) as caught:
+        parse_tune(text, strict=True)
+    assert repair not in str(caught.value)
+    assert parse_tune(text).warnings[0].message.endswith(repair)
+
+
 def test_lenient_keeps_the_notes_around_a_problem():
     tune = parse_tune("X:1\nL:1/4\nK:C\nc ; d A/0 e|")
     assert [note.pitch for note in tune.notes] == [72, 74, 69, 76]

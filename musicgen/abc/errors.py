@@ -151,15 +151,25 @@ class Reporter:
         return kind(message, source=self.source, tune=self.tune, line=line, column=column)
 
     def problem(
-        self, kind: type[AbcError], message: str, line: int | None, column: int | None
+        self,
+        kind: type[AbcError],
+        message: str,
+        line: int | None,
+        column: int | None,
+        repair: str = "",
     ) -> None:
         """Report a recoverable problem at ``line:column`` of the tunebook.
+
+        ``repair`` says how lenient mode works around it ("skipped"); a
+        warning ends with it, an error does not.
 
         Raises:
             AbcError: The ``kind`` subclass, in strict mode only.
         """
         if self.strict:
             raise self.error(kind, message, line, column)
+        if repair:
+            message = f"{message}; {repair}"
         self.warnings.append(
             AbcWarning(message, line, column, self.tune, self.source, kind.__name__)
         )

@@ -118,10 +118,12 @@ class LineLexer:
         self.index = 0
         self.tokens: list[Token] = []
 
-    def problem(self, kind: type[AbcError], message: str, index: int | None = None) -> None:
-        """Report a problem at ``index`` (default: the current character)."""
+    def problem(
+        self, kind: type[AbcError], message: str, repair: str = "", index: int | None = None
+    ) -> None:
+        """Report a problem at ``index`` (default: the current character); see Reporter."""
         where = self.index if index is None else index
-        self.reporter.problem(kind, message, self.line, where + 1)
+        self.reporter.problem(kind, message, self.line, where + 1, repair)
 
     def run(self) -> list[Token]:
         """Return the tokens of the whole line."""
@@ -176,7 +178,7 @@ class LineLexer:
             if char == "y":
                 self.read_length()
         else:
-            self.problem(UnexpectedCharacterError, f"unexpected character {char!r}, skipped")
+            self.problem(UnexpectedCharacterError, f"unexpected character {char!r}", "skipped")
             self.index += 1
 
     def _placement(self) -> tuple[bool, bool]:
@@ -237,7 +239,8 @@ class LineLexer:
         self.problem(
             InvalidLengthError,
             f"invalid note length {text!r}: a length must be above 0, "
-            "write for example 2, /2 or 3/2; used 1",
+            "write for example 2, /2 or 3/2",
+            "used 1",
             index,
         )
         return _UNIT
@@ -279,7 +282,7 @@ class LineLexer:
             self.tokens.append(EndingToken(self.line, start + 1, parse_endings(ending.group(0))))
             self.index = ending.end()
         elif re.match(r"\[[A-Za-z]:", self.text[start:]):
-            self.problem(UnterminatedError, "inline field is never closed with ']', skipped")
+            self.problem(UnterminatedError, "inline field is never closed with ']'", "skipped")
             self.index = len(self.text)
         else:
             self.read_chord()
@@ -309,10 +312,10 @@ class LineLexer:
             elif char in " \t-":
                 self.index += 1
             else:
-                self.problem(UnexpectedCharacterError, f"unexpected {char!r} in chord, skipped")
+                self.problem(UnexpectedCharacterError, f"unexpected {char!r} in chord", "skipped")
                 self.index += 1
         if self.index >= len(self.text):
-            self.problem(UnterminatedError, "chord is never closed with ']'", start)
+            self.problem(UnterminatedError, "chord is never closed with ']'", index=start)
         else:
             self.index += 1
         length = self.read_length()
@@ -326,7 +329,7 @@ class LineLexer:
         match = _BAR.match(self.text, start)
         text = match.group(0) if match else ""
         if not text:
-            self.problem(UnexpectedCharacterError, "unexpected ':' outside a bar line, skipped")
+            self.problem(UnexpectedCharacterError, "unexpected ':' outside a bar line", "skipped")
             self.index += 1
             return
         self.index = start + len(text)
@@ -369,7 +372,7 @@ class LineLexer:
                 self.index += 1
                 return
             # Only the '+' is skipped: the rest of the line may still hold notes.
-            self.problem(UnterminatedError, "decoration is never closed with '+'; '+' skipped")
+            self.problem(UnterminatedError, "decoration is never closed with '+'", "'+' skipped")
             self.index += 1
             return
         name = self.text[self.index + 1 : end]
@@ -393,10 +396,12 @@ class LineLexer:
                 self.index += 1
             else:
                 char = self.text[self.index]
-                self.problem(UnexpectedCharacterError, f"unexpected {char!r} in grace notes")
+                self.problem(
+                    UnexpectedCharacterError, f"unexpected {char!r} in grace notes", "skipped"
+                )
                 self.index += 1
         if self.index >= len(self.text):
-            self.problem(UnterminatedError, "grace notes are never closed with '}'", start)
+            self.problem(UnterminatedError, "grace notes are never closed with '}'", index=start)
         else:
             self.index += 1
         self.tokens.append(GraceToken(self.line, start + 1, notes, acciaccatura))

@@ -190,9 +190,10 @@ def _read_tune_header(
         else:
             reporter.problem(
                 MissingFieldError,
-                "music before the K: field, which must end the tune header; line skipped",
+                "music before the K: field, which must end the tune header",
                 first_line + index,
                 1,
+                "line skipped",
             )
     return None
 
@@ -211,7 +212,7 @@ def _read_header_line(header: _Header, text: str, line: int | None, reporter: Re
             header.meter = parse_meter(value)
             header.meter_set = True
         except ValueError as error:
-            reporter.problem(InvalidFieldError, f"{error}; used 4/4", line, 3)
+            reporter.problem(InvalidFieldError, str(error), line, 3, "used 4/4")
     elif name == "L":
         header.unit_length = value
     elif name == "Q":
@@ -252,7 +253,7 @@ def _header_key(value: str, line: int, reporter: Reporter) -> KeySignature:
         # A key such as "Es" or "Bn": keep its tonic, as abc2midi does.
         key = tonic_key(value)
         used = f"used {key.text} major" if key is not None else "used C major"
-        reporter.problem(InvalidFieldError, f"{error}; {used}", line, 3)
+        reporter.problem(InvalidFieldError, str(error), line, 3, used)
         return key if key is not None else KeySignature(value.strip())
 
 
@@ -261,7 +262,7 @@ def _header_unit_length(header: _Header, reporter: Reporter) -> Fraction:
         try:
             return parse_unit_length(header.unit_length)
         except ValueError as error:
-            reporter.problem(InvalidFieldError, f"{error}; used the default", None, None)
+            reporter.problem(InvalidFieldError, str(error), None, None, "used the default")
     return default_unit_length(header.meter)
 
 
@@ -272,7 +273,7 @@ def _header_tempo(header: _Header, unit_length: Fraction, reporter: Reporter) ->
     try:
         qpm = parse_tempo(_strip_comment(value), unit_length)
     except ValueError as error:
-        reporter.problem(InvalidFieldError, f"{error}; used {DEFAULT_TEMPO_QPM:g}", line, 3)
+        reporter.problem(InvalidFieldError, str(error), line, 3, f"used {DEFAULT_TEMPO_QPM:g}")
         return DEFAULT_TEMPO_QPM
     return DEFAULT_TEMPO_QPM if qpm is None else qpm
 

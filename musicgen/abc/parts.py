@@ -64,7 +64,7 @@ def arrange_parts(voices: VoiceSet, order: str, reporter: Reporter) -> None:
     try:
         names = expand_part_order(order.split("%")[0].replace(" ", ""))
     except ValueError as error:
-        reporter.problem(InvalidFieldError, f"{error}; parts played as written", None, None)
+        reporter.problem(InvalidFieldError, str(error), None, None, "parts played as written")
         return
     for performer in voices.performers.values():
         intro, parts = _split_parts(performer.events)

@@ -165,7 +165,7 @@ class Performer(PitchTracker):
             elif name == "P":
                 self.events.append(PartEvent(value.strip(), line, column))
         except ValueError as error:
-            self.reporter.problem(InvalidFieldError, f"{error}; field skipped", line, column)
+            self.reporter.problem(InvalidFieldError, str(error), line, column, "field skipped")
 
     def start_line(self, continued: bool = False) -> None:
         """Mark the start of a music line; its w: lines align with its notes."""
@@ -296,10 +296,10 @@ class Performer(PitchTracker):
         if meter is None:
             self.reporter.problem(
                 InvalidFieldError,
-                "multi-measure rest 'Z' in free meter (M:none) has no bar length; "
-                "played as bars of 4 beats",
+                "multi-measure rest 'Z' in free meter (M:none) has no bar length",
                 token.line,
                 token.column,
+                "played as bars of 4 beats",
             )
             meter = (4, 4)
         rest = to_ticks(Fraction(meter[0] * 4 * token.bars, meter[1]))
@@ -312,9 +312,10 @@ class Performer(PitchTracker):
         if self._broken is not None:
             self.reporter.problem(
                 InvalidBrokenRhythmError,
-                "broken rhythm has no note after it before the bar line; ignored",
+                "broken rhythm has no note after it before the bar line",
                 token.line,
                 token.column,
+                "ignored",
             )
             self._broken = None
         # Grace notes and decorations before a bar line belong to no note (a
@@ -367,9 +368,10 @@ class Performer(PitchTracker):
             self.reporter.problem(
                 InvalidBrokenRhythmError,
                 f"broken rhythm {'>' * token.count if token.direction > 0 else '<' * token.count}"
-                f" {reason}; ignored",
+                f" {reason}",
                 token.line,
                 token.column,
+                "ignored",
             )
             return
         power = 2**token.count
@@ -382,7 +384,11 @@ class Performer(PitchTracker):
         target = self._tie_target
         if target is None or not target.sounds:
             self.reporter.problem(
-                InvalidTieError, "tie '-' does not follow a note; ignored", token.line, token.column
+                InvalidTieError,
+                "tie '-' does not follow a note",
+                token.line,
+                token.column,
+                "ignored",
             )
             return
         for sound in target.sounds:

@@ -107,9 +107,10 @@ class PitchTracker:
         if not 0 <= pitch <= 127:
             self.reporter.problem(
                 PitchRangeError,
-                f"note {note.letter!r} is MIDI pitch {pitch}, outside 0 to 127; skipped",
+                f"note {note.letter!r} is MIDI pitch {pitch}, outside 0 to 127",
                 note.line,
                 note.column,
+                "skipped",
             )
             return None
         return pitch, bend

@@ -60,9 +60,10 @@ def _unrolled_order(events: list[Event], reporter: Reporter) -> Iterator[int]:
             bar = next((e for e in events if isinstance(e, BarEvent)), None)
             reporter.problem(
                 RepeatError,
-                "repeats would play too long; playback stopped",
+                "repeats would play too long",
                 bar.line if bar else None,
                 bar.column if bar else None,
+                "playback stopped",
             )
             return
         event = events[index]

@@ -49,9 +49,10 @@ def new_tuplet(
     if token.p < 1 or q_time < 1 or r < 1:
         reporter.problem(
             InvalidTupletError,
-            f"tuplet ({token.p} has no defined time; write (p:q:r with all above 0; ignored",
+            f"tuplet ({token.p} has no defined time; write (p:q:r with all above 0",
             token.line,
             token.column,
+            "ignored",
         )
         return None
     return Tuplet(r, (q_time, token.p))

@@ -82,7 +82,7 @@ class VoiceSet:
                 transpose = parse_key(" ".join(settings)).transpose
                 performer.state.key = replace(performer.state.key, transpose=transpose)
             except ValueError as error:
-                self.reporter.problem(InvalidFieldError, f"{error}; skipped", line, 3)
+                self.reporter.problem(InvalidFieldError, str(error), line, 3, "skipped")
         self.current = self.performers[name]
         self.current_name = name
         return self.current
