@@ -38,7 +38,7 @@ class SamplingSettings:
         max_length: Characters per tune at most, primer excluded.
         seed: Seed of the random draws; the same seed gives the same tunes.
         max_bars: Bars per tune at most, counted by closed bar lines in the
-            tune body; 0 for no limit.
+            tune body (a pickup bar counts as one); 0 for no limit.
     """
 
     temperature: float = 1.0
