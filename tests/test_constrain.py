@@ -366,6 +366,15 @@ def test_generate_rejects_invalid_key(tiny_run, tmp_path, capsys):
     assert "invalid mode 'x'" in capsys.readouterr().err
 
 
+def test_generate_rejects_prime_repeating_meter(tiny_run, tmp_path, capsys):
+    arguments = ["generate", "--run", str(tiny_run.root), "--output-dir", str(tmp_path)]
+    assert main([*arguments, "--meter", "6/8", "--prime", "M:3/4\\nK:D\\n"]) == 2
+    assert "--prime sets M: again after --meter 6/8" in capsys.readouterr().err
+    assert main([*arguments, "--key", "D", "--prime", "K:G\\n"]) == 2
+    assert "--prime sets K: again after --key D" in capsys.readouterr().err
+    assert not (tmp_path / "generated").exists()
+
+
 def test_generate_rejected_primer_leaves_no_folder(tiny_run, tmp_path, capsys):
     arguments = ["generate", "--run", str(tiny_run.root), "--output-dir", str(tmp_path)]
     assert main([*arguments, "--meter", "7/9"]) == 2

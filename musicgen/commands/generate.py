@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -121,7 +122,19 @@ def main(args: argparse.Namespace) -> int:
         header = conditioning_primer(args.meter, args.key, args.rhythm)
     except ValueError as error:
         raise UserError(str(error)) from error
-    prime = header + args.prime.replace("\\n", "\n")
+    extra = args.prime.replace("\\n", "\n")
+    for option, value, fields in (
+        ("--meter", args.meter, "ML"),
+        ("--key", args.key, "K"),
+        ("--rhythm", args.rhythm, "R"),
+    ):
+        clash = value and re.search(rf"(?m)^[{fields}]:", extra)
+        if clash:
+            raise UserError(
+                f"--prime sets {clash.group(0)} again after {option} {value}; "
+                f"give it in one of the two"
+            )
+    prime = header + extra
     config = TrainConfig.load(run.config)
     vocab = Vocabulary.load(run.vocab)
     for text, options in ((header, "--meter, --key or --rhythm"), (prime, "--prime")):
