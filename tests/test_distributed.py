@@ -130,6 +130,17 @@ def test_mirrored_two_cpu_devices_match_one(tmp_path, one_device_history):
     assert_same_curve(read_history(only_run(tmp_path) / "history.csv"), one_device_history)
 
 
+def test_unsplittable_batch_leaves_no_run(tmp_path):
+    process = start_training(
+        tmp_path, "--strategy", "mirrored", "--cpu-devices", "2", "--batch-size", "3"
+    )
+    output, _ = process.communicate(timeout=150)
+    assert process.returncode == 2, output
+    assert "--batch-size 3 does not split evenly between 2 replicas" in output
+    assert "Traceback" not in output
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
 def test_mirrored_run_resumes_mirrored(tmp_path):
     mirrored = ("--strategy", "mirrored", "--cpu-devices", "2")
     finish(start_training(tmp_path, *mirrored))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -179,6 +180,9 @@ def _train_and_report(
             strategy=strategy,
         )
     except ValueError as error:
+        if not args.resume and not run.last_model.exists():
+            # The folder was made by this command and holds no epoch yet.
+            shutil.rmtree(run.root, ignore_errors=True)
         raise UserError(str(error)) from error
     except KeyboardInterrupt:
         print(
