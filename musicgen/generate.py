@@ -68,6 +68,23 @@ def extract_tune(sample: str) -> str | None:
     return text if has_key_and_notes(text) else None
 
 
+# The comment generate writes into a sample that is no tune, above the K:C it adds.
+ADDED_KEY_NOTE = "% no K: field with notes in the sample: musicgen added X:, T: and K:C to play it"
+
+
+def sample_text(abc_text: str) -> str:
+    """Return the sample ``write_side`` wrote as ``abc_text``, without the lines it added.
+
+    For an extracted tune this is the text itself. For a sample that is no
+    tune, it is the lines after the added ``K:C``, so that ``evaluate
+    --abc-dir`` measures what the network wrote.
+    """
+    marker = abc_text.find(ADDED_KEY_NOTE + "\nK:C\n")
+    if marker < 0:
+        return abc_text
+    return abc_text[marker + len(ADDED_KEY_NOTE) + len("\nK:C\n") :]
+
+
 def finish_tune(text: str, number: int, title: str) -> str:
     """Put ``X:`` first and add ``T:`` when the sample has no title (ABC 2.1, section 3.1.1)."""
     lines = [line for line in text.split("\n") if not line.startswith("X:")]
@@ -97,7 +114,7 @@ def write_side(
             # sample as music in C major. Empty lines are dropped because one
             # would end the tune (ABC 2.1, section 2.2).
             lines = [line for line in sample.split("\n") if line.strip()]
-            song.text = finish_tune("\n".join(["K:C", *lines]), number, title)
+            song.text = finish_tune("\n".join([ADDED_KEY_NOTE, "K:C", *lines]), number, title)
             song.problem = "no K: field with notes after it; read as music in C major"
         else:
             song.extracted = True

@@ -8,6 +8,7 @@ import pytest
 
 from musicgen.abc import parse_tune
 from musicgen.cli import main
+from musicgen.generate import write_side
 from musicgen.midi import write_midi
 
 DATA = Path(__file__).parent / "data"
@@ -65,13 +66,17 @@ def test_abc_dir_sets_and_numpy_audio(outputs, tmp_path, capsys, monkeypatch):
     text = (DATA / "metrics_pickup.abc").read_text()
     (folder / "mine" / "pickup.abc").write_text(text)
     write_midi(parse_tune(text), folder / "mine" / "pickup.mid")
+    # generate adds X:, T: and K:C to a sample that is no tune; it stays no tune.
+    untrained = write_side("untrained", "plain", ["abc d|"], folder / "untrained")
+    assert untrained.songs[0].midi_path is not None
     # Force the numpy renderer so the test does not depend on fluidsynth.
     monkeypatch.setattr("musicgen.audio.fluidsynth_available", lambda: False)
     arguments = ["evaluate", "--abc-dir", str(folder), "--wav", "--output-dir", str(outputs)]
     assert main(arguments) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^mine +1 +100% +100% +100% +100% +100%", printed, re.MULTILINE)
-    assert "rendered 1 .wav files with numpy" in printed
+    assert re.search(r"^untrained +1 +0% ", printed, re.MULTILINE)
+    assert "rendered 2 .wav files with numpy" in printed
     report = Path(re.search(r"^report: (.+)$", printed, re.MULTILINE).group(1))
     assert "Audio rendered with numpy." in [line for line in report.read_text().splitlines()]
 

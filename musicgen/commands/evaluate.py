@@ -215,15 +215,18 @@ def _sample_sides(
 def _read_abc_sides(folder: Path) -> tuple[dict[str, list[str]], list[Path]]:
     """Read each subfolder with .abc files, or else the folder itself, as one set.
 
-    Each .abc file is one tune, as ``generate`` writes them.
+    Each .abc file is one tune, as ``generate`` writes them; the lines that
+    ``generate`` adds to a sample that is no tune are left out.
     """
+    from musicgen.generate import sample_text
+
     subfolders = [path for path in sorted(folder.iterdir()) if path.is_dir()]
     sides = {}
     for candidate in [folder, *subfolders]:
         files = sorted(candidate.glob("*.abc"))
         if files:
             sides[candidate.name] = [
-                path.read_text(encoding="utf-8", errors="replace") for path in files
+                sample_text(path.read_text(encoding="utf-8", errors="replace")) for path in files
             ]
     if not sides:
         raise UserError(f"--abc-dir {folder} and its subfolders contain no .abc files")
