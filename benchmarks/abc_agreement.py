@@ -11,9 +11,9 @@ converts into three kinds:
   (``musicgen.abc.quirks``, described in docs/converter.md); counted per reason;
 * unexplained: everything else, listed with ``--list``.
 
-With ``--messages`` abc2midi also runs once more per compared tune without
-``-silent``, and the report adds the agreement over the tunes for which
-abc2midi prints no warning and no error.
+With ``--messages`` abc2midi runs without ``-silent``, and the report adds
+the agreement over the tunes for which abc2midi prints no warning and no
+error.
 
 Usage: PYTHONPATH=. python benchmarks/abc_agreement.py [--limit N] [--workers N] [--list]
        [--messages]
@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import subprocess
-import tempfile
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -40,11 +39,11 @@ import music21
 
 from musicgen.abc import AbcError, parse_tune
 from musicgen.abc.oracle import (
+    abc2midi_notes,
     abc2midi_path,
     compare,
     explain,
     for_abc2midi,
-    run_abc2midi,
     tune_ticks,
 )
 from musicgen.abc.tunebook import RawTune, split_tunebook
@@ -71,17 +70,6 @@ def abc2midi_text(raw: RawTune) -> str:
     return for_abc2midi("\n".join([lines[0], *raw.header, *lines[1:]]))
 
 
-def abc2midi_messages(tune_text: str) -> tuple[str, ...]:
-    """Return the warning and error lines abc2midi prints for one tune."""
-    with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / "tune.abc"
-        source.write_text(tune_text + "\n", encoding="utf-8")
-        command = [str(abc2midi_path()), str(source), "-o", str(Path(folder) / "tune.mid")]
-        completed = subprocess.run(command, capture_output=True, text=True, timeout=20)
-    output = completed.stdout + completed.stderr
-    return tuple(line for line in output.splitlines() if "Warning" in line or "Error" in line)
-
-
 def measure(raw: RawTune, collection: str, messages: bool = False) -> Result:
     """Convert one tune both ways and compare it with abc2midi."""
     result = Result(collection, f"{raw.source} X:{raw.reference}")
@@ -97,13 +85,12 @@ def measure(raw: RawTune, collection: str, messages: bool = False) -> Result:
         pass
     text = abc2midi_text(raw)
     try:
-        theirs = run_abc2midi(text)
+        theirs, said = abc2midi_notes(text, messages=messages)
     except (RuntimeError, OSError, EOFError, ValueError, subprocess.TimeoutExpired):
         # No MIDI file, a timeout or a MIDI file mido cannot read: no oracle for this tune.
         return result
     result.oracle = True
-    if messages:
-        result.messages = abc2midi_messages(text)
+    result.messages = said
     if compare(tune_ticks(tune), theirs).identical:
         result.status = "agree"
         return result

@@ -68,15 +68,25 @@ def for_abc2midi(tune_text: str) -> str:
 
 
 def run_abc2midi(tune_text: str, timeout: float = 20.0) -> list[TickNote]:
-    """Convert one tune with abc2midi and return its notes.
+    """Convert one tune with abc2midi and return its notes (see :func:`abc2midi_notes`)."""
+    return abc2midi_notes(tune_text, timeout)[0]
+
+
+def abc2midi_notes(
+    tune_text: str, timeout: float = 20.0, *, messages: bool = False
+) -> tuple[list[TickNote], tuple[str, ...]]:
+    """Convert one tune with abc2midi; return its notes and its warnings and errors.
 
     Args:
         tune_text: One tune, from its ``X:`` line, with any file header fields
             it needs already included.
         timeout: Seconds to wait for abc2midi.
+        messages: Let abc2midi print its warnings and errors (it runs with
+            ``-silent`` otherwise, and the second value is empty).
 
     Returns:
-        Notes as (pitch, onset, duration) in abc2midi ticks, onset delay removed.
+        Notes as (pitch, onset, duration) in abc2midi ticks, onset delay
+        removed, and the lines abc2midi printed that hold "Warning" or "Error".
 
     Raises:
         FileNotFoundError: abc2midi is not installed.
@@ -93,15 +103,20 @@ def run_abc2midi(tune_text: str, timeout: float = 20.0) -> list[TickNote]:
         source = Path(folder) / "tune.abc"
         target = Path(folder) / "tune.mid"
         source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        subprocess.run(
-            [program, str(source), "-o", str(target), *ABC2MIDI_OPTIONS],
+        options = [option for option in ABC2MIDI_OPTIONS if not messages or option != "-silent"]
+        completed = subprocess.run(
+            [program, str(source), "-o", str(target), *options],
             capture_output=True,
+            text=True,
+            errors="replace",
             timeout=timeout,
             check=False,
         )
         if not target.exists():
             raise RuntimeError("abc2midi wrote no MIDI file for this tune")
-        return read_midi_notes(target)
+        printed = (completed.stdout + completed.stderr).splitlines()
+        said = tuple(line for line in printed if "Warning" in line or "Error" in line)
+        return read_midi_notes(target), said
 
 
 def read_midi_notes(path: Path) -> list[TickNote]:
