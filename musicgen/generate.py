@@ -208,18 +208,28 @@ def sample_side(
     settings: SamplingSettings,
     prime: str,
     constrained: bool = False,
+    fixed_fields: str = "",
 ) -> list[str]:
     """Sample ``count`` tunes, under the ABC state machine when ``constrained``.
+
+    Under the state machine, the tune body may not set the fields named in
+    ``fixed_fields`` (such as ``"KML"``) again.
 
     Raises:
         UnknownCharacterError: the primer contains characters outside the vocabulary.
         InvalidPrimerError: the state machine rejects the primer (constrained only).
     """
     mode = "constrained" if constrained else "plain"
-    logger.info("sampling %d tunes (%s) of at most %d characters", count, mode, settings.max_length)
+    logger.info(
+        "sampling %d %s (%s) of at most %d characters",
+        count,
+        "tune" if count == 1 else "tunes",
+        mode,
+        settings.max_length,
+    )
     if constrained:
         from musicgen.constrain.masked import sample_constrained
 
-        return sample_constrained(sampler, count, settings, prime)
+        return sample_constrained(sampler, count, settings, prime, fixed_fields=fixed_fields)
     texts = sampler.sample(count, settings, prime)
     return [cut_after_bars(text, settings.max_bars) for text in texts]

@@ -1,5 +1,6 @@
 """Constrained sampling: the ABC state machine, the line checker and sampling under them."""
 
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -226,6 +227,32 @@ def test_max_bars_leaves_only_the_end():
     assert state.allowed() == frozenset({END})
 
 
+@pytest.mark.parametrize("change", ["\nK:G\n", "[K:G]", "\nM:3/4\n", "[L:1/16]"])
+def test_fixed_fields_cannot_change_in_body(change):
+    body = HEADER + "\ndfa afd|"
+    assert AbcState().feed(body + change + "dfa afd|") is None
+    assert AbcState(fixed_fields="KML").feed(body + change) is not None
+
+
+def test_fields_missing_from_header_may_follow_once():
+    assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nL:1/8\ndfa afd|") is None
+    assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nM:") == 15
+    assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nK:") == 8
+
+
+def test_max_bars_closes_an_open_repeat():
+    state = AbcState(max_bars=1)
+    assert state.feed(HEADER + "\n|:dfa afd|dfa af") is None
+    assert ":" not in state.allowed()  # the bar is not full yet
+    assert state.feed("d") is None
+    assert ":" in state.allowed()
+    assert "|" not in state.allowed()
+    assert state.feed(" ") is None
+    assert state.allowed() == frozenset(":")
+    assert state.feed(":|") is None
+    assert state.allowed() == frozenset({END})
+
+
 def test_conditioning_primer_writes_training_header():
     primer = conditioning_primer(meter="6/8", key="Dmix", rhythm="jig")
     assert primer == "R:jig\nM:6/8\nL:1/8\nK:Dmix\n"
@@ -343,6 +370,18 @@ def test_untrained_constrained_sampling_stays_valid():
     for text in texts:
         assert text.startswith(HEADER)
         assert AbcState().feed(text) is None
+
+
+def test_untrained_sampling_keeps_fixed_fields():
+    tunes = load_corpus([str(TINY)]).tunes
+    vocab = Vocabulary.from_texts(t.text for t in tunes)
+    keras.utils.set_random_seed(1)
+    model = build_model(build_config(vocab.size, "tiny", {}).model)
+    settings = SamplingSettings(max_length=200, seed=1)
+    prime = HEADER + "\n"
+    texts = sample_constrained(Sampler(model, vocab), 8, settings, prime, fixed_fields="KML")
+    for text in texts:
+        assert not re.search(r"(^|\[)[KML]:", text[len(prime) :], re.MULTILINE), text
 
 
 def test_generate_conditions_constrained_tunes(tiny_run, tmp_path):

@@ -41,7 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="draw only from the likeliest characters whose probabilities add up to p (1: all)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the draws and untrained weights"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the draws and untrained weights (default 0: the same tunes on every "
+        "run; give another number for new ones)",
     )
     parser.add_argument(
         "--max-length", type=int, default=1000, help="characters per tune at most (default 1000)"
@@ -135,6 +139,12 @@ def main(args: argparse.Namespace) -> int:
                 f"give it in one of the two"
             )
     prime = header + extra
+    # The key and meter in the primer hold for the whole tune: under
+    # the state machine the body may set K:, M:, L: and Q: only where the
+    # header left them out, once each, before the music (see AbcState).
+    # Without Q: among them, a network kept from writing the K: it expects
+    # after M: and L: writes Q: lines one after another.
+    fixed = "KMLQ" if re.search(r"(?m)^[KML]:", prime) else ""
     config = TrainConfig.load(run.config)
     vocab = Vocabulary.load(run.vocab)
     for text, options in ((header, "--meter, --key or --rhythm"), (prime, "--prime")):
@@ -159,7 +169,12 @@ def main(args: argparse.Namespace) -> int:
     ):
         try:
             samples = sample_side(
-                Sampler(model, vocab), args.count, settings, prime, sampling == "constrained"
+                Sampler(model, vocab),
+                args.count,
+                settings,
+                prime,
+                sampling == "constrained",
+                fixed_fields=fixed,
             )
         except InvalidPrimerError as error:
             raise UserError(f"--prime, --meter, --key or --rhythm: {error}") from error

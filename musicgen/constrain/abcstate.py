@@ -119,17 +119,35 @@ class AbcState(Transitions):
         enforce_repeats: End the tune only with every repeat closed.
         enforce_style: Keep to plain forms (see the module docstring).
         max_bars: Once this many bars are closed, allow only the end of the
-            tune wherever it may end; 0 for no limit.
+            tune wherever it may end, after closing an open repeat at the
+            end of the bar in progress; 0 for no limit.
+        fixed_fields: Field letters, such as ``"KMLQ"``, that hold for the
+            whole tune: the body may set one of them, on a line of its own
+            or inline, only before its first note and only if no earlier
+            line set it. So a key from the header stays, and a meter the
+            header left out may follow the K: line once.
     """
 
     def allowed(self) -> frozenset[str]:
         """Return the characters that may come next, with :data:`END` when the tune may end."""
         result = self._cached_allowed()
-        if END in result and self.max_bars:
+        if not self.max_bars:
+            return result
+        if END in result:
             # A bar line in progress closes a bar once it ends.
             closing = self.mode in ("bar", "ending") and self.time > 0
             if self.bars_done + closing >= self.max_bars:
                 return frozenset((END,))
+        if (
+            self.bars_done >= self.max_bars
+            and self.repeat_open
+            and ":" in result
+            and self.mode not in ("bar", "ending")
+        ):
+            # Past the limit a full bar may only close the open repeat, with ":|".
+            if self.mode == "music" and self.time > 0:
+                return frozenset(":")
+            return result - {"|", "["}
         return result
 
     def feed(self, text: str) -> int | None:
@@ -171,6 +189,7 @@ class AbcState(Transitions):
             token = bool(token)
         return (
             self.enforce_bars, self.enforce_repeats, self.enforce_style, self.lengths,
+            self.fixed_fields, self.set_fields,
             self.mode, self.in_header, token, self.field, self.inline,
             self.return_mode, self.context, self.kind, self.marks, self.tie, self.bar_kind,
             self.line_content, self.after_dot, self.after_backslash, self.after_space,

@@ -155,8 +155,12 @@ def sample_constrained(
     *,
     enforce_bars: bool = True,
     enforce_repeats: bool = True,
+    fixed_fields: str = "",
 ) -> list[str]:
     """Sample ``count`` tunes that the state machine accepts, each starting with ``prime``.
+
+    ``fixed_fields`` names the fields the tune body may not set again (see
+    :class:`~musicgen.constrain.abcstate.AbcState`).
 
     Returns:
         The tunes' texts, primer included. Each can end where it stops,
@@ -172,7 +176,10 @@ def sample_constrained(
     for _ in range(count):
         # A new machine fed the primer is cheaper than a deep copy of one.
         machine = AbcState(
-            enforce_bars=enforce_bars, enforce_repeats=enforce_repeats, max_bars=settings.max_bars
+            enforce_bars=enforce_bars,
+            enforce_repeats=enforce_repeats,
+            max_bars=settings.max_bars,
+            fixed_fields=fixed_fields,
         )
         rejected = machine.feed(prime)
         if rejected is not None:

@@ -68,6 +68,8 @@ class Transitions(TuneState):
             self.token += char
             return
         value = self.token
+        if self.field in self.fixed_fields and self.field not in self.set_fields:
+            self.set_fields += self.field
         if self.field == "M":
             self.meter = parse_meter(value)
             self.bar_length = bar_ticks(self.meter)

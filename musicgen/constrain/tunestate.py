@@ -151,10 +151,14 @@ class TuneState:
         enforce_repeats: bool = True,
         enforce_style: bool = True,
         max_bars: int = 0,
+        fixed_fields: str = "",
     ) -> None:
         self.enforce_bars = enforce_bars
         self.enforce_repeats = enforce_repeats
         self.enforce_style = enforce_style
+        self.fixed_fields = fixed_fields
+        # The letters among fixed_fields whose field has been set so far.
+        self.set_fields = ""
         self.lengths = PLAIN_LENGTHS if enforce_style else ALL_LENGTHS
         self.field_values = PLAIN_FIELD_VALUES if enforce_style else ALL_FIELD_VALUES
         self.max_bars = max_bars
@@ -296,6 +300,9 @@ class TuneState:
         return q
 
     def _field_allowed(self, name: str) -> bool:
+        fixed = name in self.fixed_fields and not self.in_header
+        if fixed and (self.has_note or name in self.set_fields):
+            return False
         if name in "ML" and self.enforce_bars:
             return self.time == 0 and self.required is None and self.tuplet is None
         return True
