@@ -39,6 +39,11 @@ class SamplingSettings:
         seed: Seed of the random draws; the same seed gives the same tunes.
         max_bars: Bars per tune at most, counted by closed bar lines in the
             tune body (a pickup bar counts as one); 0 for no limit.
+
+    Raises:
+        ValueError: a value is out of range. The message names the field by
+            the command-line option that sets it, such as ``--top-k`` for
+            ``top_k``, because generate and evaluate show it to the user as it is.
     """
 
     temperature: float = 1.0
@@ -50,15 +55,15 @@ class SamplingSettings:
 
     def __post_init__(self) -> None:
         if not 0 < self.temperature < math.inf:
-            raise ValueError(f"temperature must be a number above 0, got {self.temperature}")
+            raise ValueError(f"--temperature must be a number above 0, got {self.temperature}")
         if self.top_k < 0:
-            raise ValueError(f"top_k must be 0 (off) or more, got {self.top_k}")
+            raise ValueError(f"--top-k must be 0 (off) or more, got {self.top_k}")
         if not 0.0 < self.top_p <= 1.0:
-            raise ValueError(f"top_p must be in (0, 1], got {self.top_p}")
+            raise ValueError(f"--top-p must be above 0 and at most 1, got {self.top_p}")
         if self.max_length < 1:
-            raise ValueError(f"max_length must be at least 1, got {self.max_length}")
+            raise ValueError(f"--max-length must be at least 1, got {self.max_length}")
         if self.max_bars < 0:
-            raise ValueError(f"max_bars must be 0 (off) or more, got {self.max_bars}")
+            raise ValueError(f"--max-bars must be 0 (off) or more, got {self.max_bars}")
 
 
 def filter_logits(logits: tf.Tensor, temperature: float, top_k: int, top_p: float) -> tf.Tensor:

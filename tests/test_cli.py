@@ -56,6 +56,29 @@ def test_invalid_training_option_leaves_no_run(tmp_path, capsys, option, message
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--temperature", "0"], "--temperature must be a number above 0, got 0.0"),
+        (["--top-k", "-1"], "--top-k must be 0 (off) or more, got -1"),
+        (["--top-p", "1.5"], "--top-p must be above 0 and at most 1, got 1.5"),
+        (["--max-length", "0"], "--max-length must be at least 1, got 0"),
+        (["--max-bars", "-1"], "--max-bars must be 0 (off) or more, got -1"),
+    ],
+)
+def test_invalid_sampling_option_is_named(tmp_path, capsys, option, message):
+    # generate checks these options before it loads the model, so a run
+    # folder with an empty model file is enough.
+    run = tmp_path / "runs" / "fake"
+    run.mkdir(parents=True)
+    (run / "model.keras").touch()
+    argv = ["generate", "--run", str(run), "--output-dir", str(tmp_path), *option]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert error == f"musicgen generate: error: {message}\n"
+    assert not (tmp_path / "generated").exists()
+
+
 def test_resumed_train_reports_its_own_epochs(tmp_path, capsys):
     tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
     first = ["train", "--data", tiny, "--preset", "tiny", "--epochs", "1", "--batch-size", "4"]

@@ -140,7 +140,14 @@ def test_top_p_keeps_smallest_set_reaching_p():
 
 def test_sampling_settings_reject_bad_values():
     for temperature in (0.0, float("nan"), float("inf")):
-        with pytest.raises(ValueError, match="temperature must be a number above 0"):
+        with pytest.raises(ValueError, match="--temperature must be a number above 0"):
             SamplingSettings(temperature=temperature)
-    with pytest.raises(ValueError, match=r"top_p must be in \(0, 1\]"):
-        SamplingSettings(top_p=0)
+    for top_p in (0.0, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="--top-p must be above 0 and at most 1"):
+            SamplingSettings(top_p=top_p)
+    with pytest.raises(ValueError, match=r"--top-k must be 0 \(off\) or more, got -1"):
+        SamplingSettings(top_k=-1)
+    with pytest.raises(ValueError, match="--max-length must be at least 1, got 0"):
+        SamplingSettings(max_length=0)
+    with pytest.raises(ValueError, match=r"--max-bars must be 0 \(off\) or more, got -1"):
+        SamplingSettings(max_bars=-1)
