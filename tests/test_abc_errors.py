@@ -122,3 +122,47 @@ def test_text_without_tunes_is_an_error():
     book = parse_tunebook("just some words\n", source="empty.abc")
     assert not book.tunes
     assert isinstance(book.errors[0], MissingFieldError)
+
+
+def test_unclosed_chord_reported_at_its_bracket():
+    tune = parse_tune("X:1\nL:1/8\nK:D\n[DFA d2 fe|dcBA G4|]\n")
+    assert len(tune.warnings) == 1
+    warning = tune.warnings[0]
+    assert (warning.line, warning.column) == (4, 1)
+    assert warning.kind == "UnterminatedError"
+    assert warning.message == "chord is never closed with ']'; '[' skipped"
+
+
+def test_unclosed_chord_notes_play_in_turn():
+    tune = parse_tune("X:1\nL:1/8\nK:D\n[DFA d2 fe|dcBA G4|]\n")
+    assert [note.pitch for note in tune.notes] == [62, 66, 69, 74, 78, 76, 74, 73, 71, 69, 67]
+    starts = [note.start for note in tune.notes]
+    assert starts == sorted(set(starts))
+
+
+def test_strict_unclosed_chord_raises_before_its_contents():
+    with pytest.raises(UnterminatedError, match=r"chord is never closed with '\]'$") as caught:
+        parse_tune("X:1\nK:D\n[DFA d2 fe|dcBA G4|]\n", strict=True)
+    assert (caught.value.line, caught.value.column) == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("body", "pitches"),
+    [
+        ("[CE|G]", [60, 64, 67]),  # a bar line
+        ("[C[EG]", [60, 64, 67]),  # another chord opening
+        ("[CE % [G]", [60, 64]),  # a comment
+        ("[CE!trill|G!", [60, 64]),  # a decoration that runs to the end of the line
+    ],
+)
+def test_chord_unclosed_before_bar_bracket_or_comment(body, pitches):
+    tune = parse_tune(f"X:1\nK:C\n{body}\n")
+    assert tune.warnings[0].message == "chord is never closed with ']'; '[' skipped"
+    assert (tune.warnings[0].line, tune.warnings[0].column) == (3, 1)
+    assert sorted(note.pitch for note in tune.notes) == pitches
+
+
+def test_chord_closed_after_symbol_and_decoration():
+    tune = parse_tune('X:1\nK:C\n[!>!C"^a]b"EG]2 c|\n')
+    assert tune.warnings == []
+    assert [(note.pitch, note.start) for note in tune.notes[:3]] == [(60, 0), (64, 0), (67, 0)]

@@ -62,6 +62,9 @@ _BAR = re.compile(r":*\[\|\]|\.\||:*\[\||:*\|[|\]]*:*|::+")
 _ENDING = re.compile(r"\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*")
 _TUPLET = re.compile(r"\((\d+)(?::(\d*)(?::(\d*))?)?")
 _INLINE_FIELD = re.compile(r"\[([A-Za-z]):([^\]]*)\]")
+# Chord text up to the next character that may end the chord, or that starts
+# a chord symbol "Am" or a decoration !trill!, which read_chord skips whole.
+_CHORD_TEXT = re.compile(r'[^\]|\[%"!]*')
 _SKIPPED = set(" \t`$\\()y*")
 # The length of a note written without one: the unit length.
 _UNIT: Ratio = (1, 1)
@@ -288,12 +291,21 @@ class LineLexer:
             self.read_chord()
 
     def read_chord(self) -> None:
-        """Read a chord ``[CEG]`` with its outer length and tie."""
+        """Read a chord ``[CEG]`` with its outer length and tie.
+
+        A chord that is never closed is reported at its ``[``. Only the
+        ``[`` is skipped, so the notes after it play one after another.
+        """
         start = self.index
+        close = _chord_end(self.text, start)
+        if close is None:
+            self.problem(UnterminatedError, "chord is never closed with ']'", "'[' skipped")
+            self.index += 1
+            return
         self.index += 1
         notes: list[NoteToken] = []
         decorations: list[str] = []
-        while self.index < len(self.text) and self.text[self.index] != "]":
+        while self.index < close:
             char = self.text[self.index]
             note = self.read_note()
             if note is not None:
@@ -314,10 +326,7 @@ class LineLexer:
             else:
                 self.problem(UnexpectedCharacterError, f"unexpected {char!r} in chord", "skipped")
                 self.index += 1
-        if self.index >= len(self.text):
-            self.problem(UnterminatedError, "chord is never closed with ']'", index=start)
-        else:
-            self.index += 1
+        self.index = close + 1
         length = self.read_length()
         tie = self.read_tie()
         if notes:
@@ -424,6 +433,36 @@ class LineLexer:
         direction = 1 if char == ">" else -1
         self.tokens.append(BrokenRhythmToken(self.line, self.index + 1, direction, count))
         self.index += count
+
+
+def _chord_end(text: str, start: int) -> int | None:
+    """Return the index of the ``]`` that closes the chord opened at ``start``, or None.
+
+    A chord contains notes, decorations and chord symbols only. So a bar line,
+    another ``[``, a comment or the end of the line before its ``]`` means
+    that the chord is never closed. In ``[DFA d2 fe|]`` the ``]`` belongs to
+    the bar line. Chord symbols and ``!decorations!`` are skipped whole, as
+    read_chord skips them.
+    """
+    index = start + 1
+    while True:
+        match = _CHORD_TEXT.match(text, index)
+        assert match is not None  # the pattern also matches empty text
+        index = match.end()
+        if index >= len(text) or text[index] in "|[%":
+            return None
+        char = text[index]
+        if char == "]":
+            return index
+        end = text.find(char, index + 1)
+        if end >= 0:
+            index = end + 1
+        elif char == '"':
+            # The chord symbol runs to the end of the line, and the chord with it.
+            return None
+        else:
+            # A lone "!", which read_chord reports and skips.
+            index += 1
 
 
 def lex_line(
