@@ -81,8 +81,22 @@ def test_abc_dir_sets_and_numpy_audio(outputs, tmp_path, capsys, monkeypatch):
     assert "Audio rendered with numpy." in [line for line in report.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("temperatures", ["", "0.8,x", "0,1"])
-def test_evaluate_rejects_bad_temperatures(outputs, capsys, temperatures):
-    arguments = ["evaluate", "--temperatures", temperatures, "--output-dir", str(outputs)]
+@pytest.mark.parametrize(
+    "temperatures",
+    ["", " ", "0.8,x", "0,1", "0.5,,1", "0.5,", ",0.5", "inf", "nan", "0.8,1,0.80"],
+)
+def test_evaluate_rejects_bad_temperatures(tmp_path, capsys, temperatures):
+    arguments = ["evaluate", "--temperatures", temperatures, "--output-dir", str(tmp_path)]
     assert main(arguments) == 2
-    assert "--temperatures" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.startswith("musicgen evaluate: error: --temperatures ")
+    assert error.count("\n") == 1
+    assert not (tmp_path / "evaluations").exists()
+
+
+def test_evaluate_names_bad_max_length(tmp_path, capsys):
+    arguments = ["evaluate", "--max-length", "0", "--output-dir", str(tmp_path)]
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert error == "musicgen evaluate: error: --max-length must be at least 1, got 0\n"
+    assert not (tmp_path / "evaluations").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from musicgen.evaluation.likelihood import Likelihood
     from musicgen.model import CharRNN
     from musicgen.report import Evaluation
+    from musicgen.sample import SamplingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -68,22 +70,64 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_temperatures(text: str) -> list[float]:
+    """Parse --temperatures: different numbers above 0, separated by commas."""
+    items = [item.strip() for item in text.split(",")]
+    if not any(items):
+        raise UserError("--temperatures is empty; give numbers above 0, such as 0.8,1.0")
+    if not all(items):
+        raise UserError(
+            f"--temperatures {text!r} has an empty item; separate the numbers by single commas, "
+            "such as 0.8,1.0"
+        )
     try:
-        values = [float(part) for part in text.split(",") if part.strip()]
+        values = [float(item) for item in items]
     except ValueError as error:
         raise UserError(
             f"--temperatures must be numbers separated by commas, such as 0.8,1.0; got {text!r}"
         ) from error
-    if not values or any(value <= 0 for value in values):
-        raise UserError(f"--temperatures must be one or more numbers above 0, got {text!r}")
+    if not all(0 < value < math.inf for value in values):
+        raise UserError(f"--temperatures must be numbers above 0, got {text!r}")
+    # Each set and its folder are named after the temperature written with :g,
+    # so 0.8 and 0.80 would write into one folder.
+    names = [f"{value:g}" for value in values]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise UserError(
+            f"--temperatures lists {', '.join(repeated)} more than once; give each value once"
+        )
     return values
+
+
+def _sampling_plan(
+    temperatures: list[float], max_length: int, seed: int
+) -> list[tuple[str, SamplingSettings]]:
+    """List the sets to sample as (model name, settings) pairs.
+
+    The trained model is sampled at each of ``temperatures``, then the
+    untrained one at ``UNTRAINED_TEMPERATURE``.
+
+    Raises:
+        UserError: --max-length is invalid.
+    """
+    from musicgen.sample import SamplingSettings
+
+    plan = [("trained", temperature) for temperature in temperatures]
+    plan.append(("untrained", UNTRAINED_TEMPERATURE))
+    try:
+        return [
+            (model_name, SamplingSettings(temperature, 0, 1.0, max_length, seed))
+            for model_name, temperature in plan
+        ]
+    except ValueError as error:
+        raise UserError(str(error)) from error
 
 
 def main(args: argparse.Namespace) -> int:
     """Run ``evaluate`` and print the headline table."""
     if args.count < 1:
         raise UserError(f"--count must be at least 1, got {args.count}")
-    temperatures = _parse_temperatures(args.temperatures)
+    # Checked before any work, so that a bad option leaves no folder behind.
+    plan = _sampling_plan(_parse_temperatures(args.temperatures), args.max_length, args.seed)
     if args.abc_dir is not None and not args.abc_dir.is_dir():
         raise UserError(f"--abc-dir {args.abc_dir} is not a folder")
     run = find_run(args.run, args.output_dir)
@@ -124,7 +168,7 @@ def main(args: argparse.Namespace) -> int:
         sides, midi_files = _read_abc_sides(args.abc_dir)
         evaluation.settings.append(f"Generated tunes: the .abc files of {args.abc_dir}.")
     else:
-        sides, midi_files = _sample_sides(models, run, args, temperatures, folder, evaluation)
+        sides, midi_files = _sample_sides(models, run, args, plan, folder, evaluation)
     for name, texts in sides.items():
         evaluation.sets.append(summarize(name, texts))
 
@@ -177,25 +221,20 @@ def _sample_sides(
     models: dict[str, CharRNN],
     run: RunPaths,
     args: argparse.Namespace,
-    temperatures: list[float],
+    plan: list[tuple[str, SamplingSettings]],
     folder: Path,
     evaluation: Evaluation,
 ) -> tuple[dict[str, list[str]], list[Path]]:
     """Sample and write each set; return its texts by set name and the MIDI files written."""
     from musicgen.generate import sample_side, write_side
-    from musicgen.sample import Sampler, SamplingSettings
+    from musicgen.sample import Sampler
     from musicgen.vocab import Vocabulary
 
     vocab = Vocabulary.load(run.vocab)
-    plan = [("trained", temperature) for temperature in temperatures]
-    plan.append(("untrained", UNTRAINED_TEMPERATURE))
     sides: dict[str, list[str]] = {}
     midi_files: list[Path] = []
-    for model_name, temperature in plan:
-        try:
-            settings = SamplingSettings(temperature, 0, 1.0, args.max_length, args.seed)
-        except ValueError as error:
-            raise UserError(str(error)) from error
+    for model_name, settings in plan:
+        temperature = settings.temperature
         name = f"{model_name} T={temperature:g}"
         samples = sample_side(Sampler(models[model_name], vocab), args.count, settings, "")
         stem = f"{model_name}-t{temperature:g}"
