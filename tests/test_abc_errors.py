@@ -59,7 +59,13 @@ def test_lenient_warns_with_position(text, kind, line, column, words):
 
 @pytest.mark.parametrize(
     ("text", "repair"),
-    [("X:1\nK:H#\nabc|", "; used C major"), ("X:1\nK:C\nab ; c|", "; skipped")],
+    [
+        ("X:1\nK:H#\nabc|", "; used C major"),
+        ("X:1\nK:C\nab ; c|", "; skipped"),
+        ("X:1\nK:C\nab [DF d|", "; '[' skipped"),
+        ('X:1\nK:C\nab "Am c|', "; rest of the line skipped"),
+        ("X:1\nK:C\nab [K:G c|", "; rest of the line skipped"),
+    ],
 )
 def test_only_lenient_messages_name_the_repair(text, repair):
     with pytest.raises(AbcError) as caught:
@@ -82,6 +88,39 @@ def test_missing_key_is_an_error_in_lenient_mode():
 def test_tune_without_notes_is_an_error():
     with pytest.raises(EmptyTuneError, match="no notes"):
         parse_tune("X:1\nK:C\nz4 | % only rests\n")
+
+
+def test_empty_tune_names_out_of_range_note():
+    text = "X:1\nK:C\nc" + "'" * 14 + "  C,,,,,,,,,,,|\n"
+    with pytest.raises(EmptyTuneError) as caught:
+        parse_tune(text)
+    assert caught.value.message == (
+        "tune has no notes to play: note 'c' is MIDI pitch 240, outside 0 to 127 "
+        "(line 3:1, the first of 2 problems that skipped notes)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ('X:1\nK:C\n"Am cde|\n', "chord symbol or annotation is never closed with '\"' (line 3:1)"),
+        ("X:1\nK:C\n[K:G cde|\n", "inline field is never closed with ']' (line 3:1)"),
+        (
+            "X:1\nabc|\nK:C\n",
+            "music before the K: field, which must end the tune header (line 2:1)",
+        ),
+    ],
+)
+def test_empty_tune_names_skipped_music(text, cause):
+    with pytest.raises(EmptyTuneError) as caught:
+        parse_tune(text)
+    assert caught.value.message == f"tune has no notes to play: {cause}"
+
+
+def test_empty_tune_ignores_problems_that_skip_nothing():
+    with pytest.raises(EmptyTuneError) as caught:
+        parse_tune("X:1\nK:C\nz ; z|\n")
+    assert caught.value.message == "tune has no notes to play"
 
 
 def test_music_before_key_warns():

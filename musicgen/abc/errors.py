@@ -8,6 +8,7 @@ it as an :class:`AbcWarning` with the same message and position and goes on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 
 def format_position(
@@ -34,6 +35,9 @@ class AbcError(Exception):
         line: The 1-based line in the tunebook file, or None.
         column: The 1-based column of that line, or None.
     """
+
+    # True for a kind of problem at which lenient mode always skips notes.
+    drops_notes: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -89,7 +93,9 @@ class InvalidTieError(AbcError):
 
 
 class PitchRangeError(AbcError):
-    """A note whose pitch falls outside the MIDI range 0 to 127."""
+    """A note whose pitch falls outside the MIDI range 0 to 127, which lenient mode skips."""
+
+    drops_notes = True
 
 
 class RepeatError(AbcError):
@@ -143,6 +149,10 @@ class Reporter:
         self.source = source
         self.tune = tune
         self.warnings: list[AbcWarning] = []
+        # The first problem that skipped notes, without its repair, and the
+        # count of such problems. They explain a tune left with no notes.
+        self.first_drop: AbcWarning | None = None
+        self.drop_count = 0
 
     def error(
         self, kind: type[AbcError], message: str, line: int | None, column: int | None
@@ -157,19 +167,46 @@ class Reporter:
         line: int | None,
         column: int | None,
         repair: str = "",
+        *,
+        drops_notes: bool = False,
     ) -> None:
         """Report a recoverable problem at ``line:column`` of the tunebook.
 
         ``repair`` says how lenient mode works around it ("skipped"); a
-        warning ends with it, an error does not.
+        warning ends with it, an error does not. ``drops_notes`` marks a
+        repair that skips music which may contain notes, such as the rest of a
+        line. Kinds with :attr:`AbcError.drops_notes` always count as such.
 
         Raises:
             AbcError: The ``kind`` subclass, in strict mode only.
         """
         if self.strict:
             raise self.error(kind, message, line, column)
+        if drops_notes or kind.drops_notes:
+            if self.first_drop is None:
+                self.first_drop = AbcWarning(
+                    message, line, column, self.tune, self.source, kind.__name__
+                )
+            self.drop_count += 1
         if repair:
             message = f"{message}; {repair}"
         self.warnings.append(
             AbcWarning(message, line, column, self.tune, self.source, kind.__name__)
         )
+
+    def no_notes_message(self) -> str:
+        """Return the message for a tune with no notes, naming the first problem that skipped some.
+
+        For example ``tune has no notes to play: note 'c' is MIDI pitch 240,
+        outside 0 to 127 (line 3:1, the first of 2 problems that skipped notes)``.
+        """
+        first = self.first_drop
+        if first is None:
+            return "tune has no notes to play"
+        details = []
+        if first.line is not None:
+            details.append(format_position(None, None, first.line, first.column))
+        if self.drop_count > 1:
+            details.append(f"the first of {self.drop_count} problems that skipped notes")
+        suffix = f" ({', '.join(details)})" if details else ""
+        return f"tune has no notes to play: {first.message}{suffix}"

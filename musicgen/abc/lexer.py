@@ -122,11 +122,17 @@ class LineLexer:
         self.tokens: list[Token] = []
 
     def problem(
-        self, kind: type[AbcError], message: str, repair: str = "", index: int | None = None
+        self,
+        kind: type[AbcError],
+        message: str,
+        repair: str = "",
+        index: int | None = None,
+        *,
+        drops_notes: bool = False,
     ) -> None:
         """Report a problem at ``index`` (default: the current character); see Reporter."""
         where = self.index if index is None else index
-        self.reporter.problem(kind, message, self.line, where + 1, repair)
+        self.reporter.problem(kind, message, self.line, where + 1, repair, drops_notes=drops_notes)
 
     def run(self) -> list[Token]:
         """Return the tokens of the whole line."""
@@ -285,7 +291,12 @@ class LineLexer:
             self.tokens.append(EndingToken(self.line, start + 1, parse_endings(ending.group(0))))
             self.index = ending.end()
         elif re.match(r"\[[A-Za-z]:", self.text[start:]):
-            self.problem(UnterminatedError, "inline field is never closed with ']'", "skipped")
+            self.problem(
+                UnterminatedError,
+                "inline field is never closed with ']'",
+                "rest of the line skipped",
+                drops_notes=True,
+            )
             self.index = len(self.text)
         else:
             self.read_chord()
@@ -364,7 +375,12 @@ class LineLexer:
         start = self.index
         end = self.text.find('"', start + 1)
         if end < 0:
-            self.problem(UnterminatedError, "chord symbol or annotation is never closed with '\"'")
+            self.problem(
+                UnterminatedError,
+                "chord symbol or annotation is never closed with '\"'",
+                "rest of the line skipped",
+                drops_notes=True,
+            )
             self.index = len(self.text)
             return
         self.index = end + 1

@@ -78,7 +78,8 @@ def parse_tune(
 
     Raises:
         MissingFieldError: The tune has no ``K:`` field (in lenient mode too).
-        EmptyTuneError: The tune has no notes to play (in lenient mode too).
+        EmptyTuneError: The tune has no notes to play (in lenient mode too). In
+            lenient mode the message names the first problem that skipped notes.
         AbcError: In strict mode, the subclass for the first problem found.
         ValueError: ``quirks`` names an unknown quirk.
     """
@@ -121,7 +122,7 @@ def parse_tune(
     assemble(tune, voices, reporter, has_parts=bool(header.parts))
     tune.warnings = reporter.warnings
     if not tune.notes:
-        raise reporter.error(EmptyTuneError, "tune has no notes to play", raw.line, 1)
+        raise reporter.error(EmptyTuneError, reporter.no_notes_message(), raw.line, 1)
     return tune
 
 
@@ -194,6 +195,7 @@ def _read_tune_header(
                 first_line + index,
                 1,
                 "line skipped",
+                drops_notes=True,
             )
     return None
 
