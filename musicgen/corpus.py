@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from gettext import ngettext
 from pathlib import Path
 
 from musicgen.abc.tunebook import RawTune, split_tunebook
@@ -65,8 +66,10 @@ class CorpusReport:
 
     def lines(self) -> list[str]:
         """Describe the counts, one line for the totals and one per drop reason."""
+        tunes = ngettext("tune", "tunes", self.read)
+        files = ngettext("file", "files", self.files)
         summary = [
-            f"read {self.read} tunes from {self.files} files, kept {self.kept}, "
+            f"read {self.read} {tunes} from {self.files} {files}, kept {self.kept}, "
             f"dropped {self.read - self.kept}"
         ]
         for reason, count in self.dropped.most_common():

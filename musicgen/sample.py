@@ -14,6 +14,7 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from gettext import ngettext
 from typing import Any, Protocol
 
 import numpy as np
@@ -343,5 +344,12 @@ class Sampler:
             tf.constant(settings.max_length, tf.int32),
             tf.constant(stop_at_end),
         ).numpy()  # (count, steps)
-        logger.debug("sampled %d tunes in %d steps", count, drawn.shape[1])
+        steps = drawn.shape[1]
+        logger.debug(
+            "sampled %d %s in %d %s",
+            count,
+            ngettext("tune", "tunes", count),
+            steps,
+            ngettext("step", "steps", steps),
+        )
         return [prime + self.vocab.decode(row) for row in drawn]

@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from gettext import ngettext
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,12 @@ def train(
     chief = writes_files(strategy)
     seed_everything(config.seed)
     precision = choose_precision(config.precision, local_gpus())
-    logger.info("training with the %s policy on %d replica(s)", precision, replicas)
+    logger.info(
+        "training with the %s policy on %d %s",
+        precision,
+        replicas,
+        ngettext("replica", "replicas", replicas),
+    )
 
     if resume:
         vocab = Vocabulary.load(run.vocab)
@@ -167,7 +173,7 @@ def train(
     stopped = config.patience > 0 and epochs_without_improvement(history) >= config.patience
     started = time.perf_counter()
     if initial_epoch >= config.epochs or stopped:
-        logger.info("run %s already finished after %d epochs", run.root, initial_epoch)
+        logger.info("run %s already finished after epoch %d", run.root, initial_epoch)
     else:
         train_set, val_set = make_datasets(windows, config, initial_epoch, replicas)
         checkpoint = CheckpointCallback(
@@ -292,7 +298,11 @@ class CheckpointCallback(keras.callbacks.Callback):
             plot_history(self.run.loss_plot, self.history)
             save_model(self.model, self.run.last_model, finished_epochs=epoch + 1)
         if self.patience > 0 and epochs_without_improvement(self.history) >= self.patience:
-            logger.info("no lower validation loss for %d epochs; stopping", self.patience)
+            logger.info(
+                "no lower validation loss for %d %s; stopping",
+                self.patience,
+                ngettext("epoch", "epochs", self.patience),
+            )
             self.model.stop_training = True
 
 

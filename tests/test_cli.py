@@ -56,6 +56,16 @@ def test_invalid_training_option_leaves_no_run(tmp_path, capsys, option, message
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
 
+def test_train_rejects_one_usable_tune(tmp_path, capsys):
+    tune = tmp_path / "one.abc"
+    tune.write_text("X:1\nT:Scale\nM:4/4\nL:1/4\nK:C\nCDEF|GABc|\n")
+    assert main(["train", "--data", str(tune), "--output-dir", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "read 1 tune from 1 file, kept 1, dropped 0" in captured.out
+    assert f"error: 1 usable tune in {tune}; training needs at least 2" in captured.err
+    assert not (tmp_path / "runs").exists()
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
@@ -83,14 +93,14 @@ def test_resumed_train_reports_its_own_epochs(tmp_path, capsys):
     tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
     first = ["train", "--data", tiny, "--preset", "tiny", "--epochs", "1", "--batch-size", "4"]
     assert main([*first, "--output-dir", str(tmp_path)]) == 0
-    assert "trained 1 epochs in" in capsys.readouterr().out
+    assert "trained 1 epoch in" in capsys.readouterr().out
     run = next((tmp_path / "runs").iterdir())
     config = json.loads((run / "config.json").read_text())
     config["epochs"] = 2  # as if the first call had been stopped after epoch 1 of 2
     (run / "config.json").write_text(json.dumps(config))
     assert main(["train", "--resume", str(run)]) == 0
     output = capsys.readouterr().out
-    assert "trained epochs 2 to 2 in" in output
+    assert "trained epoch 2 in" in output
     # The run is outside ./outputs, so the hint names it.
     assert f"next: python -m musicgen generate --run {run}" in output
     assert main(["train", "--resume", str(run)]) == 0

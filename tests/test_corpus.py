@@ -7,6 +7,7 @@ import pytest
 from musicgen.abc.tunebook import split_tunebook
 from musicgen.corpus import (
     BUNDLED_CORPORA,
+    CorpusReport,
     bundled_corpus_files,
     clean_tune,
     load_corpus,
@@ -75,7 +76,19 @@ def test_load_corpus_reports_drop_reasons():
     assert report.kept == 5
     assert report.dropped["duplicate of an earlier tune"] == 1
     assert report.dropped["no notes"] == 1
-    assert report.lines()[0] == "read 7 tunes from 1 files, kept 5, dropped 2"
+    assert report.lines()[0] == "read 7 tunes from 1 file, kept 5, dropped 2"
+
+
+@pytest.mark.parametrize(
+    ("files", "read", "kept", "line"),
+    [
+        (1, 1, 1, "read 1 tune from 1 file, kept 1, dropped 0"),
+        (2, 0, 0, "read 0 tunes from 2 files, kept 0, dropped 0"),
+        (3, 2, 2, "read 2 tunes from 3 files, kept 2, dropped 0"),
+    ],
+)
+def test_corpus_report_singular_and_plural(files, read, kept, line):
+    assert CorpusReport(files=files, read=read, kept=kept).lines() == [line]
 
 
 def test_folder_is_searched_recursively(tmp_path):

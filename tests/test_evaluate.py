@@ -39,6 +39,8 @@ def test_evaluate_writes_report_and_samples(sampled):
     assert "| trained T=0.8 | 3 |" in report
     assert "| untrained T=1 | 3 |" in report
     assert "| real | 1 |" in report
+    assert "Real tunes: the 1 validation tune of " in report
+    assert "novelty is measured against its 4 training tunes." in report
     assert len(list((sampled / "trained-t0.8").glob("*.abc"))) == 3
     assert len(list((sampled / "untrained-t1").glob("*.abc"))) == 3
 

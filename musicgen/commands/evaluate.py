@@ -15,6 +15,7 @@ import argparse
 import logging
 import math
 import time
+from gettext import ngettext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,10 +155,12 @@ def main(args: argparse.Namespace) -> int:
         args.output_dir / "evaluations", f"{time.strftime('%Y%m%d-%H%M%S')}-{run.root.name}"
     )
     evaluation = Evaluation(run.root.name, [], history=read_history(run.history))
+    real_tunes = ngettext("validation tune", "validation tunes", len(validation))
+    training_tunes = ngettext("training tune", "training tunes", len(training))
     evaluation.settings.append(
-        f"Real tunes: the {len(validation)} validation tunes of {', '.join(config.data)} "
+        f"Real tunes: the {len(validation)} {real_tunes} of {', '.join(config.data)} "
         f"(validation fraction {config.validation_fraction}, seed {config.seed}); "
-        f"novelty is measured against its {len(training)} training tunes."
+        f"novelty is measured against its {len(training)} {training_tunes}."
     )
     evaluation.sets.append(summarize("real", [tune.text for tune in validation]))
 
@@ -286,9 +289,12 @@ def _render_audio(midi_files: list[Path], folder: Path) -> str:
             failures += 1
             logger.warning("%s", error)
     renderers = " and ".join(sorted(used)) or "nothing"
-    print(f"rendered {len(midi_files) - failures} .wav files with {renderers} into {folder}")
+    rendered = len(midi_files) - failures
+    wav_files = ngettext(".wav file", ".wav files", rendered)
+    print(f"rendered {rendered} {wav_files} with {renderers} into {folder}")
     if failures:
-        print(f"{failures} .mid files failed to render; see the warnings above")
+        midi_failed = ngettext(".mid file failed", ".mid files failed", failures)
+        print(f"{failures} {midi_failed} to render; see the warnings above")
     return renderers
 
 

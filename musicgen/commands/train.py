@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from gettext import ngettext
 from pathlib import Path
 
 from musicgen.config import CELLS, PRECISIONS, PRESETS, ModelConfig, TrainConfig, build_config
@@ -139,9 +140,11 @@ def main(args: argparse.Namespace) -> int:
     corpus = load_corpus(data)
     for line in corpus.report.lines():
         print(line)
-    if len(corpus.tunes) < 2:
+    usable = len(corpus.tunes)
+    if usable < 2:
         raise UserError(
-            f"{len(corpus.tunes)} usable tunes in {', '.join(data)}; training needs at least 2"
+            f"{usable} usable {ngettext('tune', 'tunes', usable)} in {', '.join(data)}; "
+            "training needs at least 2"
         )
 
     with tempfile.TemporaryDirectory(prefix="musicgen-worker-") as scratch:
@@ -194,10 +197,10 @@ def _train_and_report(
 
     first, done = result.first_epoch, result.epochs_done
     if first == 0:
-        summary = f"trained {done} epochs in {result.seconds:.0f} s"
+        summary = f"trained {done} {ngettext('epoch', 'epochs', done)} in {result.seconds:.0f} s"
     elif done > first:
-        summary = f"trained epochs {first + 1} to {done} in {result.seconds:.0f} s"
-        summary += f" (resumed after epoch {first})"
+        trained = f"epoch {done}" if done == first + 1 else f"epochs {first + 1} to {done}"
+        summary = f"trained {trained} in {result.seconds:.0f} s (resumed after epoch {first})"
     else:
         summary = f"nothing to train: the run had already finished after epoch {done}"
     print(summary + (" (stopped early)" if result.stopped_early else ""))
@@ -330,8 +333,9 @@ def _label(data: list[str]) -> str:
 
 def _describe(config: TrainConfig) -> str:
     model = config.model
+    epochs = ngettext("epoch", "epochs", config.epochs)
     return (
         f"{model.layers} x {model.cell.upper()} {model.units}, embedding {model.embedding}, "
-        f"dropout {model.dropout}; {config.epochs} epochs, batch {config.batch_size}, "
+        f"dropout {model.dropout}; {config.epochs} {epochs}, batch {config.batch_size}, "
         f"windows of {config.seq_len}, lr {config.lr}"
     )
