@@ -64,7 +64,9 @@ def find_run(run: Path | None, outputs: Path) -> RunPaths:
     if run is not None:
         paths = RunPaths(Path(run))
         if not Path(run).is_dir():
-            raise UserError(f"run folder {run} not found; pass a folder made by 'musicgen train'")
+            raise UserError(
+                f"run folder {run} not found; pass a folder made by 'python -m musicgen train'"
+            )
         if not paths.best_model.exists():
             raise UserError(
                 f"{run} is not a finished run: {paths.best_model.name} is missing; "

@@ -146,5 +146,5 @@ def test_tensorflow_start_up_lines_hidden(tmp_path):
     assert completed.returncode == 2
     assert completed.stderr.splitlines() == [
         f"musicgen generate: error: run folder {tmp_path / 'nowhere'} not found; "
-        "pass a folder made by 'musicgen train'"
+        "pass a folder made by 'python -m musicgen train'"
     ]
