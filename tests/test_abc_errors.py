@@ -27,6 +27,7 @@ BROKEN = [
     ('X:1\nK:C\nab "Am c|', UnterminatedError, 3, 4, "chord symbol"),
     ("X:1\nK:H#\nabc|", InvalidFieldError, 2, 3, "key"),
     ("X:1\nM:3/0\nK:C\nabc|", InvalidFieldError, 2, 3, "meter"),
+    ("X:1\nT:t\nL:0\nK:C\nabc|", InvalidFieldError, 3, 3, "unit note length '0'"),
     ("X:1\nK:C\n>c d|", InvalidBrokenRhythmError, 3, 1, "no note before"),
     ("X:1\nK:C\nc | -e|", InvalidTieError, 3, 5, "tie"),
     ("X:1\nK:C\nc (0cd|", InvalidTupletError, 3, 3, "tuplet"),

@@ -45,7 +45,7 @@ class _Header:
 
     meter: tuple[int, int] | None = (4, 4)
     meter_set: bool = False
-    unit_length: str | None = None
+    unit_length: tuple[str, int | None] | None = None
     tempo: tuple[str, int | None] | None = None
     parts: str | None = None
     propagate: str = "pitch"
@@ -216,7 +216,7 @@ def _read_header_line(header: _Header, text: str, line: int | None, reporter: Re
         except ValueError as error:
             reporter.problem(InvalidFieldError, str(error), line, 3, "used 4/4")
     elif name == "L":
-        header.unit_length = value
+        header.unit_length = (value, line)
     elif name == "Q":
         header.tempo = (value, line)
     elif name == "P":
@@ -261,10 +261,11 @@ def _header_key(value: str, line: int, reporter: Reporter) -> KeySignature:
 
 def _header_unit_length(header: _Header, reporter: Reporter) -> Fraction:
     if header.unit_length is not None:
+        value, line = header.unit_length
         try:
-            return parse_unit_length(header.unit_length)
+            return parse_unit_length(value)
         except ValueError as error:
-            reporter.problem(InvalidFieldError, str(error), None, None, "used the default")
+            reporter.problem(InvalidFieldError, str(error), line, 3, "used the default")
     return default_unit_length(header.meter)
 
 
