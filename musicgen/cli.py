@@ -1,13 +1,4 @@
-"""Train a recurrent network on folk tunes in ABC notation, sample new tunes, write them as MIDI.
-
-Commands:
-  train      train a model on ABC tunes (default: the bundled O'Neill's collection)
-  generate   sample tunes from the newest trained run and from the same model untrained
-  convert    convert ABC files to MIDI without any model
-  evaluate   measure a trained run's tunes against real and untrained ones
-
-Run ``python -m musicgen COMMAND --help`` for the options of one command.
-"""
+"""Train a recurrent network on folk tunes in ABC notation, sample new tunes, write them as MIDI."""
 
 from __future__ import annotations
 
@@ -25,15 +16,19 @@ from musicgen.errors import UserError
 # ``main(args) -> int``. They are imported only when chosen, so that
 # ``convert`` never imports TensorFlow.
 COMMANDS = {
-    "train": ("musicgen.commands.train", "train a model on ABC tunes"),
+    "train": (
+        "musicgen.commands.train",
+        "train a model on ABC tunes (default: the bundled O'Neill's collection)",
+    ),
     "generate": (
         "musicgen.commands.generate",
-        "sample trained and untrained tunes as ABC and MIDI",
+        "sample tunes as ABC and MIDI from the newest trained run and from the same "
+        "network untrained",
     ),
-    "convert": ("musicgen.commands.convert", "convert ABC files to MIDI"),
+    "convert": ("musicgen.commands.convert", "convert ABC files to MIDI without any model"),
     "evaluate": (
         "musicgen.commands.evaluate",
-        "compare sampled tunes with held-out real tunes and write a report",
+        "compare a run's sampled tunes with held-out real tunes and write a report",
     ),
 }
 
@@ -43,14 +38,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="musicgen",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'python -m musicgen COMMAND --help' for the options of one command.",
     )
     parser.add_argument("--version", action="version", version=f"musicgen {__version__}")
     _add_verbosity(parser, default_verbose=0, default_quiet=False)
     # The same flags after the command name; SUPPRESS keeps the values given before it.
     common = argparse.ArgumentParser(add_help=False)
     _add_verbosity(common, default_verbose=argparse.SUPPRESS, default_quiet=argparse.SUPPRESS)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     subparsers.required = True
 
     # Only the chosen command's module is imported; the others get a bare help line.

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,17 @@ def test_verbosity_flags_before_or_after_command(argv, verbose, quiet):
     args = parse_args(argv)
     assert args.verbose == verbose
     assert args.quiet == quiet
+
+
+def test_top_level_help_lists_each_command_once(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--help"])
+    assert exit_info.value.code == 0
+    printed = capsys.readouterr().out
+    for command in ("train", "generate", "convert", "evaluate"):
+        assert len(re.findall(rf"^ +{command} ", printed, re.MULTILINE)) == 1, command
+    assert "``" not in printed
+    assert "Run 'python -m musicgen COMMAND --help' for the options of one command." in printed
 
 
 def test_missing_input_file_is_one_line_error(tmp_path, capsys):
