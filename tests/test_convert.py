@@ -41,12 +41,30 @@ def test_single_tune_to_file(tmp_path):
     assert programs == [41]
 
 
-def test_strict_reports_failed_tune(tmp_path, capsys, caplog):
+def test_strict_reports_failed_tune(tmp_path, capsys):
     book = make_book(tmp_path)
     status = main(["convert", str(book), "--strict", "-o", str(tmp_path / "out")])
     assert status == 0
-    assert "converted 2 tunes, 1 failed" in capsys.readouterr().out
-    assert "tune X:3, line 14:4: invalid note length '/0'" in caplog.text
+    output = capsys.readouterr().out
+    assert "converted 2 tunes, 1 failed" in output
+    assert "tune X:3, line 14:4: invalid note length '/0'" in output
+
+
+def test_failed_tune_reported_once(tmp_path, capsys, caplog):
+    book = make_book(tmp_path)
+    assert main(["convert", "-vv", str(book), "--strict", "-o", str(tmp_path / "out")]) == 0
+    captured = capsys.readouterr()
+    everything = captured.out + captured.err + caplog.text
+    assert everything.count("invalid note length '/0'") == 1
+    assert "failed tunes:\n  " in captured.out
+
+
+def test_empty_tune_names_out_of_range_note(tmp_path, capsys):
+    book = make_book(tmp_path, text="X:1\nK:C\nc" + "'" * 14 + "  C,,,,,,,,,,,|\n")
+    assert main(["convert", str(book), "-o", str(tmp_path / "out")]) == 1
+    output = capsys.readouterr().out
+    assert "tune has no notes to play: note 'c' is MIDI pitch 240, outside 0 to 127" in output
+    assert "(line 3:1, the first of 2 problems that skipped notes)" in output
 
 
 def test_refuses_to_overwrite_without_force(tmp_path, capsys):
@@ -87,7 +105,7 @@ def test_command_line_runs_without_tensorflow(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "converted 3 tunes" in result.stdout
-    assert "line 14:4" in result.stderr
+    assert "line 14:4" in result.stderr  # the warning of tune 3
 
 
 DATA = Path(__file__).parent / "data"

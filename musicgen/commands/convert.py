@@ -260,9 +260,8 @@ def main(args: argparse.Namespace) -> int:
             raise UserError(
                 f"cannot create the output folder {folder}: {error.strerror}"
             ) from error
+    # Failed tunes are listed once, in the summary at the end.
     failed = [error for book in books for error in book.errors]
-    for failure in failed:
-        logger.error("%s", failure)
     sources = {id(tune): book.path for book in books for tune in book.tunes}
     for written, job in enumerate(jobs):
         _report_warnings(sources[id(job.tune)], job.tune)
