@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import subprocess
 import sys
@@ -80,6 +81,29 @@ def test_single_file_output_needs_one_tune(tmp_path, capsys):
     book = make_book(tmp_path)
     assert main(["convert", str(book), "-o", str(tmp_path / "all.mid")]) == 2
     assert "--tune" in capsys.readouterr().err
+
+
+def test_warnings_beyond_the_first_five_are_counted(tmp_path, caplog):
+    caplog.set_level(logging.INFO)  # as without -vv
+    book = make_book(tmp_path, text="X:1\nK:C\nc;;;;;;;;d|\n")
+    assert main(["convert", str(book), "-o", str(tmp_path / "out")]) == 0
+    logged = [r.message for r in caplog.records if "unexpected character" in r.message]
+    assert len(logged) == 5
+    assert "tune X:1: 3 more warnings (-vv shows them)" in caplog.text
+
+
+def test_very_verbose_shows_every_warning(tmp_path):
+    book = make_book(tmp_path, text="X:1\nK:C\nc;;;;;;;;d|\n")
+    command = [sys.executable, "-m", "musicgen", "convert", "-vv", str(book)]
+    result = subprocess.run(
+        [*command, "-o", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    logged = [line for line in result.stderr.splitlines() if "unexpected character" in line]
+    assert len(logged) == 8
+    assert all(line.startswith("WARNING: ") for line in logged)
+    assert "more warning" not in result.stderr
 
 
 def test_nothing_converted_exits_non_zero(tmp_path, capsys):

@@ -231,15 +231,16 @@ def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
 
 
 def _report_warnings(source: Path, tune: _Converted) -> None:
-    for warning in tune.warnings[:MAX_WARNINGS_SHOWN]:
+    """Log the first few warnings of a tune and count the rest, or log them all with -vv."""
+    limit = len(tune.warnings) if logger.isEnabledFor(logging.DEBUG) else MAX_WARNINGS_SHOWN
+    for warning in tune.warnings[:limit]:
         logger.warning("%s", warning)
-    hidden = len(tune.warnings) - MAX_WARNINGS_SHOWN
+    hidden = len(tune.warnings) - limit
     if hidden > 0:
+        noun = "warning" if hidden == 1 else "warnings"
         logger.warning(
-            "%s, tune X:%s: %d more warnings (-vv shows them)", source, tune.reference, hidden
+            "%s, tune X:%s: %d more %s (-vv shows them)", source, tune.reference, hidden, noun
         )
-        for warning in tune.warnings[MAX_WARNINGS_SHOWN:]:
-            logger.debug("%s", warning)
 
 
 def main(args: argparse.Namespace) -> int:
