@@ -110,6 +110,7 @@ def train(
     resume: bool = False,
     progress: int = 1,
     strategy: tf.distribute.Strategy | None = None,
+    epoch_log_level: int | None = None,
 ) -> TrainResult:
     """Train on ``tunes`` and write the run into ``run``.
 
@@ -131,6 +132,10 @@ def train(
         resume: Continue the run in ``run`` instead of starting it.
         progress: Keras's ``verbose``: 0 silent, 1 progress bar, 2 a line per epoch.
         strategy: The ``tf.distribute`` strategy; ``None`` is one device.
+        epoch_log_level: The ``logging`` level of the line that reports each
+            epoch's losses, perplexity, bits per character and speed. ``None``
+            logs it at INFO when ``progress`` is 0 and at DEBUG otherwise, so
+            that an epoch Keras already printed is not reported twice.
 
     Raises:
         ValueError: the batch does not split evenly between the replicas, or
@@ -176,8 +181,15 @@ def train(
         logger.info("run %s already finished after epoch %d", run.root, initial_epoch)
     else:
         train_set, val_set = make_datasets(windows, config, initial_epoch, replicas)
+        if epoch_log_level is None:
+            epoch_log_level = logging.INFO if progress == 0 else logging.DEBUG
         checkpoint = CheckpointCallback(
-            run, history, steps * config.batch_size * config.seq_len, config.patience, chief
+            run,
+            history,
+            steps * config.batch_size * config.seq_len,
+            config.patience,
+            chief,
+            epoch_log_level,
         )
         model.fit(
             train_set,
@@ -239,7 +251,8 @@ class CheckpointCallback(keras.callbacks.Callback):
     It also stops training once ``patience`` epochs in a row (counted over
     the whole history, resumed epochs included) bring no lower validation
     loss. With ``writes=False`` it only keeps the history and stops, as
-    workers other than the chief must.
+    workers other than the chief must. Each epoch's losses and speed are
+    logged at ``log_level``.
     """
 
     def __init__(
@@ -249,6 +262,7 @@ class CheckpointCallback(keras.callbacks.Callback):
         chars_per_epoch: int,
         patience: int = 0,
         writes: bool = True,
+        log_level: int = logging.INFO,
     ):
         super().__init__()
         self.run = run
@@ -256,6 +270,7 @@ class CheckpointCallback(keras.callbacks.Callback):
         self.chars_per_epoch = chars_per_epoch
         self.patience = patience
         self.writes = writes
+        self.log_level = log_level
         self.best = min((row["val_loss"] for row in history), default=math.inf)
         self._epoch_started = 0.0
 
@@ -277,23 +292,26 @@ class CheckpointCallback(keras.callbacks.Callback):
             "seconds": seconds,
         }
         self.history.append(row)
-        logger.info(
-            "epoch %d: loss %.4f, val_loss %.4f, val perplexity %.3f, %.3f bits/char, %.0f chars/s",
+        improved = val_loss < self.best
+        self.best = min(self.best, val_loss)
+        logger.log(
+            self.log_level,
+            "epoch %d: loss %.4f, val_loss %.4f, val perplexity %.3f, %.3f bits/char, "
+            "%.0f chars/s%s",
             row["epoch"],
             row["loss"],
             val_loss,
             row["val_perplexity"],
             row["val_bits_per_char"],
             self.chars_per_epoch / max(seconds, 1e-9),
+            ", new best validation loss" if improved else "",
         )
-        improved = val_loss < self.best
-        self.best = min(self.best, val_loss)
         if self.writes:
             # The latest model goes last: it records the finished epochs, so a
             # run killed between these writes resumes from the previous epoch.
             if improved:
                 save_model(self.model, self.run.best_model)
-                logger.info("new best validation loss; saved %s", self.run.best_model)
+                logger.debug("saved %s", self.run.best_model)
             write_history(self.run.history, self.history)
             plot_history(self.run.loss_plot, self.history)
             save_model(self.model, self.run.last_model, finished_epochs=epoch + 1)

@@ -1,6 +1,7 @@
 """Command-line parsing shared by every command."""
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -117,6 +118,22 @@ def test_resumed_train_reports_its_own_epochs(tmp_path, capsys):
     assert f"next: python -m musicgen generate --run {run}" in output
     assert main(["train", "--resume", str(run)]) == 0
     assert "nothing to train" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "level", "keras_prints"),
+    [([], logging.DEBUG, True), (["-v"], logging.INFO, True), (["-q"], logging.INFO, False)],
+)
+def test_train_reports_each_epoch_once(tmp_path, capsys, caplog, flags, level, keras_prints):
+    # Keras prints its own epoch line, so musicgen's line needs -v. Under -q
+    # Keras is silent and musicgen logs at INFO, which -q hides as well.
+    caplog.set_level(logging.DEBUG, logger="musicgen")
+    tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
+    argv = ["train", *flags, "--data", tiny, "--preset", "tiny", "--epochs", "1"]
+    assert main([*argv, "--batch-size", "4", "--output-dir", str(tmp_path)]) == 0
+    epoch_records = [r for r in caplog.records if r.getMessage().startswith("epoch 1:")]
+    assert [record.levelno for record in epoch_records] == [level]
+    assert (" - val_loss: " in capsys.readouterr().out) == keras_prints
 
 
 def test_resume_rejects_changed_settings(tmp_path, capsys):

@@ -173,6 +173,9 @@ def _train_and_report(
         progress = 1
     else:
         progress = 2
+    # Keras reports each epoch on its own; -v adds musicgen's line with the
+    # perplexity, bits per character and speed.
+    epoch_log_level = logging.INFO if args.verbose >= 1 else None
     try:
         result = train(
             tunes,
@@ -181,6 +184,7 @@ def _train_and_report(
             resume=bool(args.resume),
             progress=progress,
             strategy=strategy,
+            epoch_log_level=epoch_log_level,
         )
     except ValueError as error:
         if not args.resume and not run.last_model.exists():
