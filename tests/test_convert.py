@@ -80,7 +80,24 @@ def test_refuses_to_overwrite_without_force(tmp_path, capsys):
 def test_single_file_output_needs_one_tune(tmp_path, capsys):
     book = make_book(tmp_path)
     assert main(["convert", str(book), "-o", str(tmp_path / "all.mid")]) == 2
-    assert "--tune" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.startswith("musicgen convert: error: nothing was written: ")
+    assert "names one file, but 3 tunes converted (X:1, X:2, X:3)" in error
+    assert "--tune X, such as --tune 1, or give a folder to -o" in error
+    assert len(error.splitlines()) == 1
+    assert not (tmp_path / "all.mid").exists()
+
+
+def test_empty_output_is_rejected(tmp_path, capsys, monkeypatch):
+    book = make_book(tmp_path / "in")
+    monkeypatch.chdir(tmp_path)
+    assert main(["convert", str(book), "-o", ""]) == 2
+    error = capsys.readouterr().err
+    assert error == (
+        "musicgen convert: error: -o is empty; pass a .mid file for one tune or a folder for many\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["jigs.abc"]
 
 
 def test_warnings_beyond_the_first_five_are_counted(tmp_path, caplog):

@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 
 # Warnings shown per tune before the rest are only counted (all show with -vv).
 MAX_WARNINGS_SHOWN = 5
+# Tune numbers listed in the error for -o FILE.mid with several tunes.
+MAX_REFERENCES_LISTED = 5
 # Fewer tunes than this are converted in this process: starting workers costs more.
 PARALLEL_FROM_TUNES = 200
 # Allocations between young-generation garbage collections while converting
@@ -88,7 +90,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        type=Path,
         metavar="OUT",
         help="a .mid file for a single tune, or a folder for many (default: beside each tunebook)",
     )
@@ -201,11 +202,15 @@ def _convert_all(files: list[Path], options: _Options, jobs: int) -> list[_Book]
 def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
     """Choose the output path of each tune and check that none would be replaced."""
     single_file = output is not None and output.suffix.lower() in (".mid", ".midi")
-    count = sum(len(book.tunes) for book in books)
-    if single_file and count > 1:
+    references = [tune.reference for book in books for tune in book.tunes]
+    if single_file and len(references) > 1:
+        listed = ", ".join(f"X:{reference}" for reference in references[:MAX_REFERENCES_LISTED])
+        if len(references) > MAX_REFERENCES_LISTED:
+            listed += " ..."
         raise UserError(
-            f"-o {output} names one file but {count} tunes converted; "
-            "pass a folder to -o, or choose one tune with --tune"
+            f"nothing was written: -o {output} names one file, but {len(references)} tunes "
+            f"converted ({listed}). Choose one with --tune X, such as --tune {references[0]}, "
+            "or give a folder to -o"
         )
     jobs: list[_Job] = []
     used: set[Path] = set()
@@ -243,18 +248,32 @@ def _report_warnings(source: Path, tune: _Converted) -> None:
         )
 
 
+def _output_path(text: str | None) -> Path | None:
+    """Return the -o value as a path, or None when it is not given.
+
+    Raises:
+        UserError: The value is empty, which Path would read as the current folder.
+    """
+    if text is None:
+        return None
+    if not text:
+        raise UserError("-o is empty; pass a .mid file for one tune or a folder for many")
+    return Path(text)
+
+
 def main(args: argparse.Namespace) -> int:
     """Convert the tunes, list the ones that failed; return 0 if any converted, else 1."""
+    output = _output_path(args.output)
     if not 0 <= args.program <= 127:
         raise UserError(f"--program {args.program} is invalid; use 0 to 127")
     if args.jobs < 1:
         raise UserError(f"--jobs {args.jobs} is invalid; use 1 or more")
     options = _Options(args.strict, frozenset(args.tune or ()), args.program, args.accompaniment)
     books = _convert_all(find_abc_files(args.paths), options, args.jobs)
-    jobs = _plan(args.output, books, args.force)
-    if args.output is not None and jobs:
-        single = args.output.suffix.lower() in (".mid", ".midi")
-        folder = args.output.parent if single else args.output
+    jobs = _plan(output, books, args.force)
+    if output is not None and jobs:
+        single = output.suffix.lower() in (".mid", ".midi")
+        folder = output.parent if single else output
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -275,8 +294,8 @@ def main(args: argparse.Namespace) -> int:
             ) from error
     if not jobs:
         where = "nothing written"
-    elif args.output is not None:
-        where = f"written to {args.output}"
+    elif output is not None:
+        where = f"written to {output}"
     else:
         where = "written beside each tunebook"
     noun = "tune" if len(jobs) == 1 else "tunes"
