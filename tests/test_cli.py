@@ -136,6 +136,19 @@ def test_train_reports_each_epoch_once(tmp_path, capsys, caplog, flags, level, k
     assert (" - val_loss: " in capsys.readouterr().out) == keras_prints
 
 
+def test_quiet_train_prints_only_results(tmp_path, capsys):
+    tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
+    argv = ["train", "-q", "--data", tiny, "--preset", "tiny", "--epochs", "1"]
+    assert main([*argv, "--batch-size", "4", "--output-dir", str(tmp_path)]) == 0
+    run = next((tmp_path / "runs").iterdir())
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert lines[0] == f"run folder: {run}"
+    assert lines[1].startswith("trained 1 epoch in ")
+    assert lines[2].startswith("best validation loss ")
+    assert lines[3] == f"model: {run / 'model.keras'}"
+
+
 def test_resume_rejects_changed_settings(tmp_path, capsys):
     tiny = str(Path(__file__).parent / "data" / "tiny_corpus.abc")
     first = ["train", "--data", tiny, "--preset", "tiny", "--epochs", "1", "--batch-size", "4"]

@@ -138,8 +138,9 @@ def main(args: argparse.Namespace) -> int:
 
     data = list(config.data) if config else _sources(args.data or [DEFAULT_CORPUS])
     corpus = load_corpus(data)
-    for line in corpus.report.lines():
-        print(line)
+    if not args.quiet:
+        for line in corpus.report.lines():
+            print(line)
     usable = len(corpus.tunes)
     if usable < 2:
         raise UserError(
@@ -157,7 +158,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"run folder: {run.root}")
         else:
             print("this worker is not the chief: the chief writes the run folder")
-        print(f"preset {config.preset}: {_describe(config)}")
+        if not args.quiet:
+            print(f"preset {config.preset}: {_describe(config)}")
         return _train_and_report(args, corpus.tunes, config, run, strategy)
 
 
@@ -213,6 +215,12 @@ def _train_and_report(
         f"({result.best_val_loss / 0.6931471805599453:.3f} bits/char)"
     )
     print(f"model: {run.best_model}")
+    if not args.quiet:
+        _print_next_step(args, run)
+    return 0
+
+
+def _print_next_step(args: argparse.Namespace, run: RunPaths) -> None:
     outputs = run.root.parent.parent  # a run lives in OUTPUTS/runs/NAME
     if args.resume and outputs.resolve() != Path(args.output_dir).resolve():
         print(f"next: python -m musicgen generate --run {run.root}")
@@ -220,7 +228,6 @@ def _train_and_report(
         print("next: python -m musicgen generate")
     else:
         print(f"next: python -m musicgen generate --output-dir {args.output_dir}")
-    return 0
 
 
 def _set_up_devices(args: argparse.Namespace) -> object:
