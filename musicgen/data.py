@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from gettext import ngettext
 
 import numpy as np
 import tensorflow as tf
@@ -161,11 +162,13 @@ def cut_windows(tunes: list[Tune], config: TrainConfig, vocab: Vocabulary) -> Wi
         )
     val_x, val_y = make_windows(encode_tunes([t.text for t in validation], vocab), config.seq_len)
     logger.info(
-        "training on %d tunes (%d windows of %d characters), validating on %d tunes",
+        "training on %d %s (%d windows of %d characters), validating on %d %s",
         len(training),
+        ngettext("tune", "tunes", len(training)),
         len(train_x),
         config.seq_len,
         len(validation),
+        ngettext("tune", "tunes", len(validation)),
     )
     return Windows(train_x, train_y, val_x, val_y, len(train_x) // config.batch_size)
 

@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from gettext import ngettext
 from typing import Any
 
 import keras
@@ -140,7 +141,8 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     if name == "mirrored":
         devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
         strategy = tf.distribute.MirroredStrategy(devices=[device.name for device in devices])
-        logger.info("mirrored training on %d devices", strategy.num_replicas_in_sync)
+        replicas = strategy.num_replicas_in_sync
+        logger.info("mirrored training on %d %s", replicas, ngettext("device", "devices", replicas))
         return strategy
     if name == "multi-worker":
         task = read_tf_config()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from gettext import ngettext
 
 from musicgen.abc import AbcError, parse_tune
 from musicgen.evaluation.bars import read_written
@@ -64,7 +65,8 @@ class TuneChecker:
             if written is not None:
                 checked, complete = count_complete_bars(written.bars)
                 if complete < checked:
-                    return f"{checked - complete} bar(s) differ from the meter"
+                    wrong = checked - complete
+                    return f"{wrong} {ngettext('bar differs', 'bars differ', wrong)} from the meter"
         return None
 
 

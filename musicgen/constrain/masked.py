@@ -123,7 +123,9 @@ class MachineGuide:
             # NOTE: a vocabulary can lack a character the state machine needs,
             # as a tiny corpus without "C" cannot finish "K:Dlo" as "K:Dloc".
             # The tune then ends where it last could, or stays invalid.
-            logger.warning("tune %d has no valid continuation; it ends where it last could", tune)
+            logger.warning(
+                "tune %d has no valid continuation; it ends where it last could", tune + 1
+            )
             mask = self.table.end_only
         self.masks[tune] = mask
 
@@ -134,13 +136,13 @@ class MachineGuide:
             characters = self.written[tune]
             cut = self.closed[tune]
             if machine.mode != "end" and cut is not None:
-                logger.debug("tune %d did not end by itself; cut where it could end", tune)
+                logger.debug("tune %d did not end by itself; cut where it could end", tune + 1)
                 characters = characters[:cut]
             elif machine.mode != "end":
                 logger.warning(
                     "tune %d reached %d characters before it could end and is left unfinished; "
                     "raise the maximum length",
-                    tune,
+                    tune + 1,
                     len(characters),
                 )
             texts.append(prime + "".join(characters))
