@@ -286,7 +286,7 @@ def test_checker_accepts_valid_prefixes(text):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (HEADER + "\ndfa afd|gfe|dcB AFA|", "differ from the meter"),
+        (HEADER + "\ndfa afd|gfe|dcB AFA|", "1 bar differs from the meter"),
         ("T:Bad key\nK:GB", "invalid mode"),
         ("T:Music first\nABC|\nK:D", "before the K: field"),
         (HEADER + "\nd>|fa afd|", "broken rhythm"),
