@@ -49,16 +49,26 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     subparsers.required = True
 
     # Only the chosen command's module is imported; the others get a bare help line.
-    chosen = _chosen_command(argv if argv is not None else sys.argv[1:])
+    arguments = list(argv if argv is not None else sys.argv[1:])
+    chosen = _chosen_command(arguments)
+    commands: dict[str, argparse.ArgumentParser] = {}
     for name, (module_name, help_text) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text, parents=[common])
+        commands[name] = sub
         if name == chosen:
             module = importlib.import_module(module_name)
             sub.description = module.__doc__
             sub.formatter_class = argparse.RawDescriptionHelpFormatter
             module.add_arguments(sub)
             sub.set_defaults(handler=module.main)
-    return parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:
+        # argparse reports a command's unknown options with the top-level usage;
+        # the usage of the command they follow is the one that helps.
+        before = arguments[: arguments.index(args.command)]
+        owner = parser if any(token in before for token in unknown) else commands[args.command]
+        owner.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def _add_verbosity(

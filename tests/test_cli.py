@@ -40,6 +40,23 @@ def test_top_level_help_lists_each_command_once(capsys):
     assert "Run 'python -m musicgen COMMAND --help' for the options of one command." in printed
 
 
+@pytest.mark.parametrize(
+    ("argv", "program"),
+    [
+        (["convert", "x.abc", "--bogus"], "musicgen convert"),
+        (["-v", "convert", "--bogus", "x.abc"], "musicgen convert"),
+        (["--bogus", "convert", "x.abc"], "musicgen"),
+    ],
+)
+def test_unknown_option_shows_usage_of_its_parser(argv, program, capsys):
+    with pytest.raises(SystemExit) as caught:
+        parse_args(argv)
+    assert caught.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"usage: {program} [-h]")
+    assert error.splitlines()[-1] == f"{program}: error: unrecognized arguments: --bogus"
+
+
 def test_missing_input_file_is_one_line_error(tmp_path, capsys):
     status = main(["train", "--data", str(tmp_path / "missing.abc"), "--output-dir", str(tmp_path)])
     error = capsys.readouterr().err
