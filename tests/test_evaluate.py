@@ -62,6 +62,16 @@ def test_trained_loss_matches_history(outputs, sampled):
     assert loss == pytest.approx(val_loss, abs=1e-3)
 
 
+def test_evaluate_samples_constrained_on_request(outputs, capsys):
+    arguments = ["evaluate", "--count", "2", "--temperatures", "1.0", "--max-length", "300"]
+    arguments += ["--sampling", "constrained", "--output-dir", str(outputs)]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    report = Path(re.search(r"^report: (.+)$", printed, re.MULTILINE).group(1))
+    assert "constrained sampling of the trained network" in report.read_text()
+    assert len(list((report.parent / "trained-t1").glob("*.abc"))) == 2
+
+
 def test_abc_dir_sets_and_numpy_audio(outputs, tmp_path, capsys, monkeypatch):
     folder = tmp_path / "tunes"
     (folder / "mine").mkdir(parents=True)

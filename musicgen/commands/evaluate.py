@@ -55,7 +55,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-length", type=int, default=1000, help="characters per sampled tune at most"
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the draws and untrained weights"
+        "--sampling",
+        choices=["plain", "constrained"],
+        default="plain",
+        help="how the trained network is sampled: plain measures the network alone, "
+        "constrained measures what generate writes by default (default plain); the "
+        "untrained network is sampled plainly",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the draws and untrained weights (default 0: the same tunes on every run)",
     )
     parser.add_argument(
         "--wav",
@@ -239,7 +250,10 @@ def _sample_sides(
     for model_name, settings in plan:
         temperature = settings.temperature
         name = f"{model_name} T={temperature:g}"
-        samples = sample_side(Sampler(models[model_name], vocab), args.count, settings, "")
+        constrained = args.sampling == "constrained" and model_name == "trained"
+        samples = sample_side(
+            Sampler(models[model_name], vocab), args.count, settings, "", constrained
+        )
         stem = f"{model_name}-t{temperature:g}"
         side = write_side(stem, f"temperature {temperature:g}", samples, folder / stem)
         # The raw samples are measured: write_side adds X:, T: and, to a sample
@@ -247,9 +261,10 @@ def _sample_sides(
         sides[name] = samples
         midi_files += [song.midi_path for song in side.songs if song.midi_path is not None]
     evaluation.settings.append(
-        f"Generated tunes: {args.count} per set, plain sampling, at most {args.max_length} "
-        f"characters, seed {args.seed}; the untrained network (same shape, weights drawn "
-        f"with the seed) at temperature {UNTRAINED_TEMPERATURE:g}."
+        f"Generated tunes: {args.count} per set, {args.sampling} sampling of the trained "
+        f"network, at most {args.max_length} characters, seed {args.seed}; the untrained "
+        f"network (same shape, weights drawn with the seed) sampled plainly at temperature "
+        f"{UNTRAINED_TEMPERATURE:g}."
     )
     return sides, midi_files
 
