@@ -137,7 +137,7 @@ class Preset:
 
 PRESETS: dict[str, Preset] = {
     "cpu": Preset(
-        "one LSTM of 384 units; about 10 minutes on O'Neill's with 2 CPU cores",
+        "one LSTM of 384 units; 10 to 13 minutes on O'Neill's with 2 CPU cores",
         model={"cell": "lstm", "layers": 1, "units": 384, "embedding": 64, "dropout": 0.1},
         train={"epochs": 20, "batch_size": 64, "seq_len": 128, "lr": 3e-3},
     ),

@@ -1,7 +1,7 @@
 """Train a character-level recurrent network on ABC tunes.
 
 With no options it trains on the bundled O'Neill's collection with the preset
-that suits the device found (cpu: about 10 minutes on 2 cores). The run
+that suits the device found (cpu: 10 to 13 minutes on 2 cores). The run
 lands in outputs/runs/TIME-DATA/: model.keras (best by validation loss),
 last.keras (for --resume), vocab.json, config.json, history.csv and loss.png.
 """
