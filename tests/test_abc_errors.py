@@ -110,6 +110,7 @@ def test_empty_tune_names_out_of_range_note():
             "X:1\nabc|\nK:C\n",
             "music before the K: field, which must end the tune header (line 2:1)",
         ),
+        ("X:1\nP:B\nK:C\nP:A\nabc|\n", "part 'B' of P:B is not in the tune"),
     ],
 )
 def test_empty_tune_names_skipped_music(text, cause):

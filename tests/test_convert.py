@@ -251,7 +251,7 @@ def test_output_blocked_by_folder_names_the_file(tmp_path, capsys):
     assert main(["convert", str(book), "-o", str(out), "--force"]) == 2
     error = capsys.readouterr().err
     assert f"cannot write {out / 'jigs_X2.mid'}" in error
-    assert "1 files were written before it" in error
+    assert "1 file was written before it" in error
     assert "Traceback" not in error
 
 

@@ -37,8 +37,6 @@ class AbcError(Exception):
     """
 
     # True for a kind of problem at which lenient mode always skips notes.
-    # NOTE: parts.py does not mark a P: part that is not in the tune, so an
-    # empty tune caused by it gets no cause in its message.
     drops_notes: ClassVar[bool] = False
 
     def __init__(

@@ -74,7 +74,11 @@ def arrange_parts(voices: VoiceSet, order: str, reporter: Reporter) -> None:
         for name in names:
             if name not in parts:
                 reporter.problem(
-                    InvalidFieldError, f"part {name!r} of P:{order} is not in the tune", None, None
+                    InvalidFieldError,
+                    f"part {name!r} of P:{order} is not in the tune",
+                    None,
+                    None,
+                    drops_notes=True,
                 )
                 continue
             # A section boundary, so that repeats never cross from one part to the next.

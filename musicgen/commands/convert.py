@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from gettext import ngettext
 from pathlib import Path
 
 from musicgen.abc import AbcError, AbcWarning
@@ -231,7 +232,8 @@ def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
     existing = [job.target for job in jobs if job.target.exists()]
     if existing and not force:
         listed = ", ".join(map(str, existing[:3])) + (" ..." if len(existing) > 3 else "")
-        raise UserError(f"{len(existing)} output files already exist ({listed}); pass --force")
+        files = ngettext("output file already exists", "output files already exist", len(existing))
+        raise UserError(f"{len(existing)} {files} ({listed}); pass --force")
     return jobs
 
 
@@ -289,8 +291,9 @@ def main(args: argparse.Namespace) -> int:
             write_bytes_atomic(job.target, job.tune.data)
         except OSError as error:
             raise UserError(
-                f"cannot write {job.target}: {error.strerror}; {written} files were written "
-                "before it, and no other file was changed"
+                f"cannot write {job.target}: {error.strerror}; {written} "
+                f"{ngettext('file was', 'files were', written)} written before it, and no other "
+                "file was changed"
             ) from error
     if not jobs:
         where = "nothing written"
