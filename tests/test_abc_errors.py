@@ -33,6 +33,7 @@ BROKEN = [
     ("X:1\nK:C\nc (0cd|", InvalidTupletError, 3, 3, "tuplet"),
     ("X:1\nK:C\nc c'''''''''|", PitchRangeError, 3, 3, "outside 0 to 127"),
     ("X:1\nK:C\nc [K:Q#] d|", InvalidFieldError, 3, 3, "key"),
+    ("X:1\nK:C\nc C99999999 d|", InvalidLengthError, 3, 3, "over the 256"),
 ]
 
 

@@ -29,6 +29,7 @@ from musicgen.abc.decorations import (
 from musicgen.abc.errors import (
     InvalidBrokenRhythmError,
     InvalidFieldError,
+    InvalidLengthError,
     InvalidTieError,
 )
 from musicgen.abc.events import (
@@ -49,7 +50,7 @@ from musicgen.abc.lyrics import align_lyrics
 from musicgen.abc.model import DEFAULT_VELOCITY, Ornament
 from musicgen.abc.pitches import LETTER_PLACES, PitchTracker, continues_tie
 from musicgen.abc.rhythm import Broken, Tuplet, felt_length, new_tuplet
-from musicgen.abc.ticks import scale, to_ticks
+from musicgen.abc.ticks import TICKS_PER_BEAT, scale, to_ticks
 from musicgen.abc.tokens import (
     BarToken,
     BrokenRhythmToken,
@@ -73,6 +74,12 @@ from musicgen.abc.tokens import (
 # note or rest after it, as abc2midi 4.84 plays them; see playback for a group
 # too long for its note and for grace notes before a bar line.
 GRACE_FRACTION = Fraction(1, 4)
+
+# The longest note, chord or rest played, in quarter notes (64 whole notes,
+# over four minutes at 60 beats a minute); a longer one is a mistake, such as
+# "C99999999", that would make a MIDI file last for months.
+MAX_NOTE_BEATS = 256
+_MAX_NOTE_TICKS = MAX_NOTE_BEATS * TICKS_PER_BEAT
 
 
 @dataclass(slots=True)
@@ -116,8 +123,8 @@ class Performer(PitchTracker):
         elif isinstance(token, DecorationToken):
             # ABC 2.1 section 4.20 does not say which note a decoration marks
             # when something else comes between them, such as a space or a
-            # slur in "~(G2 F2)"; it then marks none, as in abc2midi. A
-            # dynamic still sets the velocity of the notes after it.
+            # slur in "~(G2 F2)". The decoration then marks none, as in
+            # abc2midi. A dynamic still sets the velocity of the notes after it.
             dropped = not token.attached or (
                 not token.before_note and q.DECORATION_CHAIN in self.quirks
             )
@@ -193,6 +200,18 @@ class Performer(PitchTracker):
         else:
             self.state.key = replace(self.state.key, transpose=key.transpose)
 
+    def _too_long(self, token: NoteToken | ChordToken | RestToken, ticks: int) -> int:
+        """Report a note, chord or rest longer than MAX_NOTE_BEATS; return one unit length."""
+        self.reporter.problem(
+            InvalidLengthError,
+            f"length of {ticks / TICKS_PER_BEAT:g} quarter notes is over the "
+            f"{MAX_NOTE_BEATS} this converter plays; write a shorter length",
+            token.line,
+            token.column,
+            "played as one unit length",
+        )
+        return self.state.unit_ticks
+
     def _ticks(self, numerator: int, denominator: int) -> int:
         """Return the ticks of ``numerator / denominator`` unit lengths."""
         return scale(self.state.unit_ticks, numerator, denominator)
@@ -219,6 +238,8 @@ class Performer(PitchTracker):
                 ticks = self.state.unit_ticks * numerator
             else:
                 ticks = scale(self.state.unit_ticks, numerator, denominator)
+            if ticks > _MAX_NOTE_TICKS:
+                ticks = self._too_long(token, ticks)
             continues = bool(self._tied) and continues_tie(self._tied, [token])
             sound = self._note_sound(token, ticks)
             sounds = [] if sound is None else [sound]
@@ -231,11 +252,15 @@ class Performer(PitchTracker):
                 token.length,
             )
             ticks = self._ticks(note_numerator * numerator, note_denominator * denominator)
+            if ticks > _MAX_NOTE_TICKS:
+                ticks = self._too_long(token, ticks)
             continues = bool(self._tied) and continues_tie(self._tied, token.notes)
             sounds = self._sounds(token.notes, ticks, token.tie)
             tied = any(sound.tie for sound in sounds)
         else:
             ticks, continues, sounds, tied = self._ticks(*token.length), False, [], False
+            if ticks > _MAX_NOTE_TICKS:
+                ticks = self._too_long(token, ticks)
         event = NoteEvent(sounds, ticks, self.velocity, token.line, token.column)
         event.tie_continuation = continues and bool(sounds)
         if self._decorations:
