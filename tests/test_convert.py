@@ -32,6 +32,16 @@ def test_folder_output_names_each_tune(tmp_path, capsys):
     assert "converted 3 tunes, 0 failed" in capsys.readouterr().out
 
 
+def test_name_clash_is_reported(tmp_path, caplog):
+    make_book(tmp_path / "a", "tune.abc", "X:1\nK:C\ncde|\n")
+    make_book(tmp_path / "b", "tune.abc", "X:1\nK:C\ngab|\n")
+    arguments = [str(tmp_path / "a" / "tune.abc"), str(tmp_path / "b" / "tune.abc")]
+    with caplog.at_level(logging.WARNING):
+        assert main(["convert", *arguments, "-o", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["tune_X1-2.mid", "tune_X1.mid"]
+    assert "tune X:1: tune_X1.mid is taken by an earlier tune; writing tune_X1-2.mid" in caplog.text
+
+
 def test_single_tune_to_file(tmp_path):
     book = make_book(tmp_path)
     status = main(["convert", str(book), "--tune", "2", "-o", str(tmp_path / "two.mid"),

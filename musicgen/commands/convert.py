@@ -222,11 +222,19 @@ def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
                 target = output
             else:
                 folder = output if output is not None else book.path.parent
-                target = folder / target_name(book.path, tune.reference)
+                target = first = folder / target_name(book.path, tune.reference)
                 counter = 2
                 while target in used:
                     target = folder / target_name(book.path, f"{tune.reference}-{counter}")
                     counter += 1
+                if target != first:
+                    logger.warning(
+                        "%s, tune X:%s: %s is taken by an earlier tune; writing %s",
+                        book.path,
+                        tune.reference,
+                        first.name,
+                        target.name,
+                    )
             used.add(target)
             jobs.append(_Job(tune, target))
     existing = [job.target for job in jobs if job.target.exists()]
