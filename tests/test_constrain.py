@@ -234,9 +234,23 @@ def test_fixed_fields_cannot_change_in_body(change):
     assert AbcState(fixed_fields="KML").feed(body + change) is not None
 
 
+def test_fixed_fields_hold_in_header_and_line_starts():
+    fixed = "KMLQ"
+    assert AbcState(fixed_fields=fixed).feed("M:6/8\nL:1/8\nM:3/4\n") == 12
+    # "L" and "M" at a line start would be read as decorations.
+    assert AbcState(fixed_fields=fixed).feed("T:t\nM:6/8\nL:1/8\nK:D\nLd") == 20
+    assert AbcState().feed("T:t\nM:6/8\nL:1/8\nK:D\nLd") is None
+
+
+def test_decoration_must_touch_its_note():
+    # The converter plays a decoration only on the note right after it.
+    for text in ("~(d3", "~{g}d3", "T(3def", "~ d3"):
+        assert AbcState().feed(HEADER + "\n" + text) == len(HEADER) + 2, text
+
+
 def test_fields_missing_from_header_may_follow_once():
     assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nL:1/8\ndfa afd|") is None
-    assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nM:") == 15
+    assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nM:") == 14
     assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nK:") == 8
 
 
@@ -248,7 +262,8 @@ def test_max_bars_closes_an_open_repeat():
     assert ":" in state.allowed()
     assert "|" not in state.allowed()
     assert state.feed(" ") is None
-    assert state.allowed() == frozenset(":")
+    assert ":" in state.allowed()
+    assert "|" not in state.allowed()
     assert state.feed(":|") is None
     assert state.allowed() == frozenset({END})
 
@@ -381,7 +396,9 @@ def test_untrained_sampling_keeps_fixed_fields():
     prime = HEADER + "\n"
     texts = sample_constrained(Sampler(model, vocab), 8, settings, prime, fixed_fields="KML")
     for text in texts:
-        assert not re.search(r"(^|\[)[KML]:", text[len(prime) :], re.MULTILINE), text
+        body = text[len(prime) :]
+        assert not re.search(r"(^|\[)[KML]:", body, re.MULTILINE), text
+        assert not re.search(r"^[KML]", body, re.MULTILINE), text
 
 
 def test_generate_conditions_constrained_tunes(tiny_run, tmp_path):

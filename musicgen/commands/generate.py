@@ -54,8 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-bars",
         type=int,
         default=0,
-        help="bars per tune at most, counted by bar lines in the tune body, a pickup "
-        "bar included (default 0: no limit)",
+        help="end each tune after this many bars, counted by bar lines in the tune body, a "
+        "pickup bar included; constrained sampling may add a bar to close a repeat "
+        "(default 0: no limit)",
     )
     parser.add_argument("--meter", help="meter of every tune, such as 6/8 or C| (writes M: and L:)")
     parser.add_argument("--key", help="key of every tune, such as D, Ador or Dmix (writes K:)")

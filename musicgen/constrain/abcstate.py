@@ -138,16 +138,14 @@ class AbcState(Transitions):
             closing = self.mode in ("bar", "ending") and self.time > 0
             if self.bars_done + closing >= self.max_bars:
                 return frozenset((END,))
-        if (
-            self.bars_done >= self.max_bars
-            and self.repeat_open
-            and ":" in result
-            and self.mode not in ("bar", "ending")
-        ):
-            # Past the limit a full bar may only close the open repeat, with ":|".
-            if self.mode == "music" and self.time > 0:
-                return frozenset(":")
-            return result - {"|", "["}
+        if self.bars_done >= self.max_bars and self.mode not in ("bar", "ending"):
+            # Past the limit nothing new may open that would keep the tune
+            # going (a slur, tuplet or tie), and a full bar inside a repeat
+            # may only close it, with ":|".
+            limited = result - {"(", "-"}
+            if self.repeat_open and ":" in limited:
+                limited -= {"|", "["}
+            return limited or result
         return result
 
     def feed(self, text: str) -> int | None:
@@ -214,14 +212,16 @@ class AbcState(Transitions):
         return frozenset()
 
     def _allowed_hstart(self) -> frozenset[str]:
-        return HEADER_FIELDS if self.enforce_style else HEADER_FIELDS_WITH_PARTS
+        fields = HEADER_FIELDS if self.enforce_style else HEADER_FIELDS_WITH_PARTS
+        # A fixed field that the header has set may not be set again.
+        return fields - frozenset(self.set_fields)
 
     def _allowed_hletter(self) -> frozenset[str]:
         return frozenset(":")
 
     def _allowed_bletter(self) -> frozenset[str]:
         result: frozenset[str] = frozenset(":") if self._field_allowed(self.field) else frozenset()
-        if self.field in SYMBOLS and self._can_sound():
+        if self.field in SYMBOLS and self._can_sound() and self.field not in self.fixed_fields:
             probe = copy.copy(self)
             probe.mode = "music"
             probe.line_content = True
@@ -241,7 +241,12 @@ class AbcState(Transitions):
 
     def _allowed_bstart(self) -> frozenset[str]:
         fields = frozenset(name for name in BODY_FIELDS if self._field_allowed(name))
-        return self._allowed_music() | fields
+        music = self._allowed_music()
+        if self.fixed_fields:
+            # A line that starts with the letter of a fixed field starts that
+            # field, never a decoration such as the accent "L".
+            music -= frozenset(self.fixed_fields) - fields
+        return music | fields
 
     def _allowed_music(self) -> frozenset[str]:
         if self.enforce_style:
@@ -266,8 +271,9 @@ class AbcState(Transitions):
             if self.meter is not None and self._multirest_allowed():
                 allowed.add("Z")
         if self.enforce_style and self.after_decoration:
-            # A decoration, grace group or slur applies to the note that follows.
-            return frozenset(allowed & (NOTE_STARTS | {"z", "[", "{", "("}))
+            # The converter plays a decoration only on a note, rest or chord
+            # right after it (see musicgen.abc.lexer), so nothing may come between.
+            return frozenset(allowed & (NOTE_STARTS | {"z", "["}))
         if self.tie_target and not self.enforce_style:
             allowed.add("-")
         if not self.enforce_style or self.time == 0:
