@@ -190,13 +190,30 @@ UNDEFINED = [
     ("d>B/ c2", [(74, 0, 240), (71, 240, 120), (72, 360, 480)]),
     # unless they are equal once staccato halves one,
     (".A2>B c2", [(69, 0, 360), (71, 720, 120), (72, 840, 480)]),
-    # and a chord is halved or dotted all the same.
+    # and a chord is halved or dotted all the same. A rest's staccato counts for nothing.
     ("[Ac]<a3 c", [(69, 0, 120), (72, 0, 120), (81, 120, 1080), (72, 1200, 240)]),
+    (".z2>z c2", [(72, 720, 480)]),
     # Section 4.20 puts a note's decorations right before it, after any slur
     # opening; a decoration apart from its note marks none.
     ("~(c3 d) e", [(72, 0, 720), (74, 720, 240), (76, 960, 240)]),
     ("~ c3 d e", [(72, 0, 720), (74, 720, 240), (76, 960, 240)]),
     (". c2 d", [(72, 0, 480), (74, 480, 240)]),
+    # A !name! decoration marks the next note wherever it is.
+    ("!fermata!(c2 d)", [(72, 0, 960), (74, 960, 240)]),
+    (
+        "!trill! c2 d",
+        [
+            (74, 0, 60),
+            (72, 60, 60),
+            (74, 120, 60),
+            (72, 180, 60),
+            (74, 240, 60),
+            (72, 300, 60),
+            (74, 360, 60),
+            (72, 420, 60),
+            (74, 480, 240),
+        ],
+    ),
 ]
 
 

@@ -55,6 +55,8 @@ class NoteEvent:
         line: The line of the token, for messages.
         column: The column of the token, for messages.
         staccato: True when the note is played shorter than its slot.
+        dotted: True for a note (not a rest) with the one-character staccato
+            ``.``, which abc2midi counts as half its length in broken rhythm.
         graces: Grace notes before it, which take their time from its start.
         ornament: A trill or roll to play instead of the single note, or None.
         chord_symbol: The chord symbol written before it, such as ``"Am7"``.
@@ -69,6 +71,7 @@ class NoteEvent:
     line: int
     column: int
     staccato: bool = False
+    dotted: bool = False
     graces: tuple[Grace, ...] = ()
     ornament: Ornament | None = None
     chord_symbol: str | None = None

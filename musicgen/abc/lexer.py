@@ -168,7 +168,7 @@ class LineLexer:
         elif char in self.symbols and not self.text.startswith(".(", start):
             self.index += 1
             self.tokens.append(
-                DecorationToken(self.line, column, self.symbols[char], *self._placement())
+                DecorationToken(self.line, column, self.symbols[char], *self._placement(), True)
             )
         elif char == "{":
             self.read_grace()
@@ -403,7 +403,9 @@ class LineLexer:
         name = self.text[self.index + 1 : end]
         column = self.index + 1
         self.index = end + 1
-        self.tokens.append(DecorationToken(self.line, column, name, *self._placement()))
+        # abc2midi 4.84 puts a !name! decoration on the next note wherever it
+        # is, past spaces, slurs and line ends, and so does the converter.
+        self.tokens.append(DecorationToken(self.line, column, name))
 
     def read_grace(self) -> None:
         """Read a grace group ``{ag}`` or ``{/g}``."""

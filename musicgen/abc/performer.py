@@ -104,6 +104,8 @@ class Performer(PitchTracker):
     # The note a "-" ties: the last one, even across a broken rhythm as in "d>-c".
     _tie_target: NoteEvent | None = None
     _decorations: list[str] = field(default_factory=list)
+    # A one-character staccato "." is among _decorations (see NoteEvent.dotted).
+    _dotted: bool = False
     _graces: tuple[Grace, ...] = ()
     _chord_symbol: str | None = None
     _rest_bars: int = 0
@@ -130,6 +132,7 @@ class Performer(PitchTracker):
             )
             if not dropped or token.name in DYNAMICS:
                 self._decorate(token.name)
+                self._dotted = self._dotted or (token.symbol and token.name in STACCATO)
         elif isinstance(token, BrokenRhythmToken):
             self._break_rhythm(token)
         elif isinstance(token, TieToken):
@@ -296,6 +299,8 @@ class Performer(PitchTracker):
         else:
             # A trill or roll keeps its note's full length, as abc2midi plays it.
             event.staccato = bool(names & STACCATO)
+        event.dotted = event.staccato and self._dotted and bool(event.sounds)
+        self._dotted = False
 
     def _apply_rhythm(self, event: NoteEvent, written: int | None) -> None:
         if self._tuplet is not None:
@@ -347,6 +352,7 @@ class Performer(PitchTracker):
         # fermata there marks the bar line); abc2midi drops them too.
         self._graces = ()
         self._decorations = []
+        self._dotted = False
         if isinstance(token, EndingToken):
             previous = self.events[-1] if self.events else None
             if isinstance(previous, BarEvent) and previous.endings is None:

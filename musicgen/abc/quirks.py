@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from musicgen.abc.events import BarEvent, Event, NoteEvent, PartEvent, Sound
 
-# Two notes of a broken rhythm are compared after staccato halves a note
-# and a fermata doubles it, not as written.
+# Two notes of a broken rhythm are compared after tuplets, after a "."
+# staccato halves a note and after a fermata doubles it, not as written.
 BROKEN_RHYTHM = "broken-rhythm-decorated"
 # A staccato mark on a tied note cuts the tie and shortens each note.
 STACCATO_TIE = "staccato-breaks-tie"
@@ -27,7 +27,8 @@ NESTED_TUPLET = "nested-tuplet-ignored"
 EXP_KEY = "exp-key-keeps-signature"
 # A tie at the end of a variant ending joins the first note of the next ending.
 TIE_INTO_ENDING = "tie-into-next-ending"
-# A decoration followed by a !name! decoration or an annotation is dropped.
+# A one-character decoration followed by a !name! decoration or an
+# annotation is dropped.
 DECORATION_CHAIN = "decoration-chain-dropped"
 # abc2midi's repeat rules (see :func:`abc2midi_order`): |:: and ::| play twice;
 REPEAT_COLONS_IGNORED = "repeat-colons-ignored"
@@ -47,13 +48,13 @@ REPEAT_QUIRKS = frozenset({
 })  # fmt: skip
 
 QUIRKS = {
-    BROKEN_RHYTHM: "abc2midi compares > and < notes after staccato and fermatas",
+    BROKEN_RHYTHM: "abc2midi compares > and < notes after tuplets, staccato and fermatas",
     STACCATO_TIE: "abc2midi cuts a tie at a staccato note",
     TUPLET_TRIPLE: "abc2midi plays (5 (7 (9 in the time of 3 in 3/4 and 3/8",
     NESTED_TUPLET: "abc2midi ignores a tuplet that starts inside another",
     EXP_KEY: "abc2midi keeps the old key's accidentals after a mid-tune K: ... exp",
     TIE_INTO_ENDING: "abc2midi ties the end of a first ending into the second ending",
-    DECORATION_CHAIN: "abc2midi drops a decoration before a !name! or an annotation",
+    DECORATION_CHAIN: "abc2midi drops a symbol decoration before a !name! or an annotation",
     REPEAT_COLONS_IGNORED: "abc2midi plays |:: ... ::| twice, not three times",
     REPEAT_DOUBLE_BAR_COLON: "abc2midi reads ||: and |]: as || without a repeat",
     REPEAT_START_GUESSED: "abc2midi sends a :| without |: back to the start or an older repeat",

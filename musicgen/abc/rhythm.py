@@ -59,10 +59,10 @@ def new_tuplet(
 
 
 def felt_length(event: NoteEvent) -> int:
-    """Return the length abc2midi compares for a broken rhythm: staccato halves it.
+    """Return the length abc2midi compares for a broken rhythm: a ``.`` on a note halves it.
 
     It includes a fermata's lengthening. So abc2midi leaves ``A>.B`` and
     ``HA>B`` unbroken although both notes are written equal, and breaks
     ``.A2>B``.
     """
-    return event.advance // 2 if event.staccato else event.advance
+    return event.advance // 2 if event.dotted else event.advance

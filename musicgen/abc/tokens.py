@@ -150,7 +150,8 @@ class DecorationToken:
     ``attached`` is False when something other than a note, chord, rest,
     decoration or annotation follows it, such as a space or a slur ``(``;
     ``before_note`` is True only when a note, chord, rest or one-character
-    decoration follows it.
+    decoration follows it. ``symbol`` is True for a one-character form such
+    as ``.``, False for ``!name!`` and ``+name+``.
     """
 
     line: int
@@ -158,6 +159,7 @@ class DecorationToken:
     name: str
     attached: bool = True
     before_note: bool = True
+    symbol: bool = False
 
 
 @dataclass(slots=True)
