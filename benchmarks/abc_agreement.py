@@ -85,12 +85,12 @@ def measure(raw: RawTune, collection: str, messages: bool = False) -> Result:
         pass
     text = abc2midi_text(raw)
     try:
-        theirs, said = abc2midi_notes(text, messages=messages)
+        theirs, printed = abc2midi_notes(text, messages=messages)
     except (RuntimeError, OSError, EOFError, ValueError, subprocess.TimeoutExpired):
         # No MIDI file, a timeout or a MIDI file mido cannot read: no oracle for this tune.
         return result
     result.oracle = True
-    result.messages = said
+    result.messages = printed
     if compare(tune_ticks(tune), theirs).identical:
         result.status = "agree"
         return result

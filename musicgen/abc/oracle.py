@@ -114,9 +114,12 @@ def abc2midi_notes(
         )
         if not target.exists():
             raise RuntimeError("abc2midi wrote no MIDI file for this tune")
-        printed = (completed.stdout + completed.stderr).splitlines()
-        said = tuple(line for line in printed if "Warning" in line or "Error" in line)
-        return read_midi_notes(target), said
+        notes = read_midi_notes(target)
+    if not messages:
+        # abc2midi prints some warnings even with -silent; they are not asked for.
+        return notes, ()
+    printed = (completed.stdout + completed.stderr).splitlines()
+    return notes, tuple(line for line in printed if "Warning" in line or "Error" in line)
 
 
 def read_midi_notes(path: Path) -> list[TickNote]:
