@@ -69,15 +69,16 @@ def extract_tune(sample: str) -> str | None:
 
 
 # The comment generate writes into a sample that is no tune, above the K:C it adds.
-ADDED_KEY_NOTE = "% no K: field with notes in the sample: musicgen added X:, T: and K:C to play it"
+ADDED_KEY_NOTE = "% no K: field with notes in the sample: musicgen added K:C to play it"
 
 
 def sample_text(abc_text: str) -> str:
-    """Return the sample ``write_side`` wrote as ``abc_text``, without the lines it added.
+    """Return what ``evaluate --abc-dir`` measures of a file ``write_side`` wrote.
 
-    For an extracted tune this is the text itself. For a sample that is no
-    tune, it is the lines after the added ``K:C``, so that ``evaluate
-    --abc-dir`` measures what the network wrote.
+    For an extracted tune this is the file's text. For a sample that is no
+    tune, it is the sample's lines after the added ``K:C``: the sample
+    without its ``X:`` lines and empty lines, which ``write_side`` drops.
+    Measured this way it still has no ``K:`` field, as the network wrote it.
     """
     marker = abc_text.find(ADDED_KEY_NOTE + "\nK:C\n")
     if marker < 0:

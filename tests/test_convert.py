@@ -32,6 +32,16 @@ def test_folder_output_names_each_tune(tmp_path, capsys):
     assert "converted 3 tunes, 0 failed" in capsys.readouterr().out
 
 
+def test_one_file_output_with_shared_numbers_suggests_a_folder(tmp_path, capsys):
+    make_book(tmp_path / "a", "tune.abc", "X:1\nK:C\ncde|\n")
+    make_book(tmp_path / "b", "tune.abc", "X:1\nK:C\ngab|\n")
+    arguments = [str(tmp_path / "a" / "tune.abc"), str(tmp_path / "b" / "tune.abc")]
+    assert main(["convert", *arguments, "-o", str(tmp_path / "one.mid")]) == 2
+    error = capsys.readouterr().err
+    assert "Every X: number is used twice or more, so give a folder to -o" in error
+    assert "--tune 1" not in error
+
+
 def test_name_clash_is_reported(tmp_path, caplog):
     make_book(tmp_path / "a", "tune.abc", "X:1\nK:C\ncde|\n")
     make_book(tmp_path / "b", "tune.abc", "X:1\nK:C\ngab|\n")

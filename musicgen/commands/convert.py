@@ -208,10 +208,14 @@ def _plan(output: Path | None, books: list[_Book], force: bool) -> list[_Job]:
         listed = ", ".join(f"X:{reference}" for reference in references[:MAX_REFERENCES_LISTED])
         if len(references) > MAX_REFERENCES_LISTED:
             listed += " ..."
+        unique = [reference for reference in references if references.count(reference) == 1]
+        if unique:
+            advice = f"Choose one with --tune X, such as --tune {unique[0]}, or give a folder to -o"
+        else:
+            advice = "Every X: number is used twice or more, so give a folder to -o"
         raise UserError(
             f"nothing was written: -o {output} names one file, but {len(references)} tunes "
-            f"converted ({listed}). Choose one with --tune X, such as --tune {references[0]}, "
-            "or give a folder to -o"
+            f"converted ({listed}). {advice}"
         )
     jobs: list[_Job] = []
     used: set[Path] = set()
