@@ -54,8 +54,10 @@ With ``enforce_style`` the machine keeps to the forms the corpora use most:
   decorations, back-quotes, ``$``, ``*``, ``y`` or ``P:`` header;
 * no fermata ``H``, which the converter plays twice as long, so that the
   bar metrics would not add up;
-* at most one space and one decoration in a row, and a decoration, grace
-  group or slur followed by a note;
+* at most one space and one decoration in a row; a decoration followed
+  right away by its note, rest or chord (the converter plays a decoration
+  that a slur, grace group or space separates from its note on no note),
+  and a grace group or slur followed by a note;
 * chords and grace groups of at most four notes, with no spaces in a chord;
 * slurs one deep and closed before the end, and a tie only right after
   its note;
