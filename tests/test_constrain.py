@@ -21,9 +21,7 @@ from musicgen.evaluation.bars import read_written
 from musicgen.evaluation.metrics import measure_tune
 from musicgen.generate import conditioning_primer, cut_after_bars
 from musicgen.model import build_model, load_model
-from musicgen.runs import RunPaths
 from musicgen.sample import Sampler, SamplingSettings
-from musicgen.train import train
 from musicgen.vocab import UnknownCharacterError, Vocabulary
 
 TINY = Path(__file__).parent / "data" / "tiny_corpus.abc"
@@ -324,17 +322,8 @@ def test_lone_bar_line_keeps_later_bars():
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    tunes = load_corpus([str(TINY)]).tunes
-    vocab = Vocabulary.from_texts(t.text for t in tunes)
-    config = build_config(
-        vocab.size,
-        "tiny",
-        {"epochs": 3, "batch_size": 4, "seq_len": 32, "units": 32, "validation_fraction": 0.2},
-    )
-    run = RunPaths(tmp_path_factory.mktemp("run"))
-    train(tunes, config, run, progress=0)
-    return run
+def tiny_run(train_tiny_run):
+    return train_tiny_run(epochs=3, units=32)
 
 
 @pytest.fixture(scope="module")

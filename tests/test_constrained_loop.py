@@ -12,9 +12,7 @@ from musicgen.constrain import END, AbcState
 from musicgen.constrain.masked import MaskTable, sample_constrained
 from musicgen.corpus import load_corpus
 from musicgen.model import build_model, load_model
-from musicgen.runs import RunPaths
 from musicgen.sample import Sampler, SamplingSettings, choose_next
-from musicgen.train import train
 from musicgen.vocab import Vocabulary
 
 TINY = Path(__file__).parent / "data" / "tiny_corpus.abc"
@@ -56,16 +54,8 @@ def mask_step_by_step(sampler: Sampler, settings: SamplingSettings, prime: str) 
 
 
 @pytest.fixture(scope="module")
-def tiny_trained(tmp_path_factory):
-    tunes = load_corpus([str(TINY)]).tunes
-    vocab = Vocabulary.from_texts(t.text for t in tunes)
-    config = build_config(
-        vocab.size,
-        "tiny",
-        {"epochs": 30, "batch_size": 4, "seq_len": 32, "units": 64, "validation_fraction": 0.2},
-    )
-    run = RunPaths(tmp_path_factory.mktemp("run"))
-    train(tunes, config, run, progress=0)
+def tiny_trained(train_tiny_run):
+    run = train_tiny_run(epochs=30, units=64)
     return Sampler(load_model(str(run.best_model)), Vocabulary.load(run.vocab))
 
 
