@@ -182,7 +182,7 @@ def test_unclosed_chord_notes_play_in_turn():
     assert starts == sorted(set(starts))
 
 
-def test_strict_unclosed_chord_raises_before_its_contents():
+def test_strict_unclosed_chord_raises_first():
     with pytest.raises(UnterminatedError, match=r"chord is never closed with '\]'$") as caught:
         parse_tune("X:1\nK:D\n[DFA d2 fe|dcBA G4|]\n", strict=True)
     assert (caught.value.line, caught.value.column) == (3, 1)
@@ -197,7 +197,7 @@ def test_strict_unclosed_chord_raises_before_its_contents():
         ("[CE!trill|G!", [60, 64]),  # a decoration that runs to the end of the line
     ],
 )
-def test_chord_unclosed_before_bar_bracket_or_comment(body, pitches):
+def test_chord_ends_at_bar_or_comment(body, pitches):
     tune = parse_tune(f"X:1\nK:C\n{body}\n")
     assert tune.warnings[0].message == "chord is never closed with ']'; '[' skipped"
     assert (tune.warnings[0].line, tune.warnings[0].column) == (3, 1)

@@ -29,7 +29,7 @@ def test_verbosity_flags_before_or_after_command(argv, verbose, quiet):
     assert args.quiet == quiet
 
 
-def test_top_level_help_lists_each_command_once(capsys):
+def test_help_lists_commands_once(capsys):
     with pytest.raises(SystemExit) as exit_info:
         parse_args(["--help"])
     assert exit_info.value.code == 0
@@ -48,7 +48,7 @@ def test_top_level_help_lists_each_command_once(capsys):
         (["--bogus", "convert", "x.abc"], "musicgen"),
     ],
 )
-def test_unknown_option_shows_usage_of_its_parser(argv, program, capsys):
+def test_unknown_option_shows_command_usage(argv, program, capsys):
     with pytest.raises(SystemExit) as caught:
         parse_args(argv)
     assert caught.value.code == 2

@@ -232,7 +232,7 @@ def test_fixed_fields_cannot_change_in_body(change):
     assert AbcState(fixed_fields="KML").feed(body + change) is not None
 
 
-def test_fixed_fields_hold_in_header_and_line_starts():
+def test_fixed_fields_in_header_and_line_starts():
     fixed = "KMLQ"
     assert AbcState(fixed_fields=fixed).feed("M:6/8\nL:1/8\nM:3/4\n") == 12
     # "L" and "M" at a line start would be read as decorations.
@@ -246,7 +246,7 @@ def test_decoration_must_touch_its_note():
         assert AbcState().feed(HEADER + "\n" + text) == len(HEADER) + 2, text
 
 
-def test_fields_missing_from_header_may_follow_once():
+def test_missing_header_fields_follow_once():
     assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nL:1/8\ndfa afd|") is None
     assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nM:6/8\nM:") == 14
     assert AbcState(fixed_fields="KML").feed("T:t\nK:D\nK:") == 8

@@ -32,7 +32,7 @@ def test_folder_output_names_each_tune(tmp_path, capsys):
     assert "converted 3 tunes, 0 failed" in capsys.readouterr().out
 
 
-def test_one_file_output_with_shared_numbers_suggests_a_folder(tmp_path, capsys):
+def test_shared_numbers_suggest_a_folder(tmp_path, capsys):
     make_book(tmp_path / "a", "tune.abc", "X:1\nK:C\ncde|\n")
     make_book(tmp_path / "b", "tune.abc", "X:1\nK:C\ngab|\n")
     arguments = [str(tmp_path / "a" / "tune.abc"), str(tmp_path / "b" / "tune.abc")]

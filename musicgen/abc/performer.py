@@ -75,9 +75,9 @@ from musicgen.abc.tokens import (
 # too long for its note and for grace notes before a bar line.
 GRACE_FRACTION = Fraction(1, 4)
 
-# The longest note, chord or rest played, in quarter notes (64 whole notes,
-# over four minutes at 60 beats a minute); a longer one is a mistake, such as
-# "C99999999", that would make a MIDI file last for months.
+# The maximum length of a note, chord or rest, in quarter notes: 64 whole
+# notes, over four minutes at 60 beats a minute. A longer one is a mistake,
+# such as "C99999999", that would make a MIDI file last for months.
 MAX_NOTE_BEATS = 256
 _MAX_NOTE_TICKS = MAX_NOTE_BEATS * TICKS_PER_BEAT
 

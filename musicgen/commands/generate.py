@@ -140,11 +140,11 @@ def main(args: argparse.Namespace) -> int:
                 f"give it in one of the two"
             )
     prime = header + extra
-    # The key and meter in the primer hold for the whole tune: under
+    # The key and meter in the primer stay fixed for the whole tune. Under
     # the state machine the body may set K:, M:, L: and Q: only where the
     # header left them out, once each, before the music (see AbcState).
-    # Without Q: among them, a network kept from writing the K: it expects
-    # after M: and L: writes Q: lines one after another.
+    # Q: is among them because a network that may not write the K: it
+    # expects after M: and L: otherwise writes Q: lines one after another.
     fixed = "KMLQ" if re.search(r"(?m)^[KML]:", prime) else ""
     config = TrainConfig.load(run.config)
     vocab = Vocabulary.load(run.vocab)

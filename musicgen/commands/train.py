@@ -190,7 +190,7 @@ def _train_and_report(
         )
     except ValueError as error:
         if not args.resume and not run.last_model.exists():
-            # The folder was made by this command and holds no epoch yet.
+            # This command made the folder, and it contains no finished epoch yet.
             shutil.rmtree(run.root, ignore_errors=True)
         raise UserError(str(error)) from error
     except KeyboardInterrupt:

@@ -123,10 +123,10 @@ class AbcState(Transitions):
         max_bars: Once this many bars are closed, allow only the end of the
             tune wherever it may end, after closing an open repeat at the
             end of the bar in progress; 0 for no limit.
-        fixed_fields: Field letters, such as ``"KMLQ"``, that hold for the
-            whole tune: the body may set one of them, on a line of its own
-            or inline, only before its first note and only if no earlier
-            line set it. So a key from the header stays, and a meter the
+        fixed_fields: Field letters, such as ``"KMLQ"``, that stay fixed for
+            the whole tune. The body may set one of them, on a line of its
+            own or inline, only before its first note and only if no
+            earlier line set it. So a key from the header stays, and a meter the
             header left out may follow the K: line once.
     """
 
