@@ -235,35 +235,35 @@ class Performer(PitchTracker):
 
     def add_note(self, token: NoteToken | ChordToken | RestToken) -> None:
         """Add the event of a note, chord or rest (as :meth:`feed_token` does)."""
-        if type(token) is NoteToken:
-            numerator, denominator = token.length
-            if denominator == 1:
-                ticks = self.state.unit_ticks * numerator
-            else:
-                ticks = scale(self.state.unit_ticks, numerator, denominator)
-            if ticks > _MAX_NOTE_TICKS:
-                ticks = self._too_long(token, ticks)
-            continues = bool(self._tied) and continues_tie(self._tied, [token])
-            sound = self._note_sound(token, ticks)
-            sounds = [] if sound is None else [sound]
-            tied = token.tie
-        elif isinstance(token, ChordToken):
+        if type(token) is ChordToken:
             # ABC 2.1 section 4.17: the chord lasts as long as its first note,
             # and so does every note in it, as abc2midi plays it.
             (note_numerator, note_denominator), (numerator, denominator) = (
                 token.notes[0].length,
                 token.length,
             )
-            ticks = self._ticks(note_numerator * numerator, note_denominator * denominator)
-            if ticks > _MAX_NOTE_TICKS:
-                ticks = self._too_long(token, ticks)
+            numerator *= note_numerator
+            denominator *= note_denominator
+        else:
+            numerator, denominator = token.length
+        if denominator == 1:
+            ticks = self.state.unit_ticks * numerator
+        else:
+            ticks = scale(self.state.unit_ticks, numerator, denominator)
+        if ticks > _MAX_NOTE_TICKS:
+            ticks = self._too_long(token, ticks)
+
+        if type(token) is NoteToken:
+            continues = bool(self._tied) and continues_tie(self._tied, [token])
+            sound = self._note_sound(token, ticks)
+            sounds = [] if sound is None else [sound]
+            tied = token.tie
+        elif type(token) is ChordToken:
             continues = bool(self._tied) and continues_tie(self._tied, token.notes)
             sounds = self._sounds(token.notes, ticks, token.tie)
             tied = any(sound.tie for sound in sounds)
         else:
-            ticks, continues, sounds, tied = self._ticks(*token.length), False, [], False
-            if ticks > _MAX_NOTE_TICKS:
-                ticks = self._too_long(token, ticks)
+            continues, sounds, tied = False, [], False
         event = NoteEvent(sounds, ticks, self.velocity, token.line, token.column)
         event.tie_continuation = continues and bool(sounds)
         if self._decorations:
